@@ -1,0 +1,165 @@
+use std::fmt;
+
+/// A syntactically valid email address.
+///
+/// It is kept as the user typed it except for the domain, which is lowercased; its
+/// identity ([`Email::key`]) is the fully lowercased form, so `Ann@Example.com` and
+/// `ann@example.com` are the same account.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Email {
+    value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("Enter an email address.")]
+    Empty,
+    #[error("Ensure the email address has at most {max} characters.", max = Email::MAX_LEN)]
+    TooLong,
+    #[error("Enter a valid email address.")]
+    Invalid,
+}
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    /// Validates and normalises an address.
+    ///
+    /// # Errors
+    /// [`EmailError`] when the input is empty, longer than 254 characters, or not of the
+    /// form `local@domain` with a plain (unquoted) local part and a dotted domain name.
+    pub fn parse(input: &str) -> Result<Self, EmailError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if crate::char_len(trimmed) > Self::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        let (local, domain) = trimmed.rsplit_once('@').ok_or(EmailError::Invalid)?;
+        if !valid_local(local) || !valid_domain(domain) {
+            return Err(EmailError::Invalid);
+        }
+        Ok(Self {
+            value: format!("{local}@{}", domain.to_lowercase()),
+        })
+    }
+
+    /// The address as stored and shown: the local part as given, the domain lowercased.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// The case-insensitive identity used for uniqueness and look-ups.
+    pub fn key(&self) -> String {
+        self.value.to_lowercase()
+    }
+}
+
+/// The dot-atom form of RFC 5322 local parts (plus non-ASCII letters, RFC 6531). Quoted
+/// local parts are refused: nobody needs them and they make header injection easier.
+fn valid_local(local: &str) -> bool {
+    const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || SPECIALS.contains(c))
+}
+
+fn valid_domain(domain: &str) -> bool {
+    if domain.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.chars().count() >= 2)
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", self.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_local_part_and_lowercases_the_domain() {
+        let email = Email::parse("  Ann.Lee@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "Ann.Lee@example.com");
+        assert_eq!(email.key(), "ann.lee@example.com");
+    }
+
+    #[test]
+    fn two_spellings_of_one_address_are_one_identity() {
+        let a = Email::parse("ANN@example.com").unwrap();
+        let b = Email::parse("ann@EXAMPLE.com").unwrap();
+        assert_eq!(a.key(), b.key());
+    }
+
+    #[test]
+    fn accepts_plus_addressing_unicode_and_localhost() {
+        for ok in [
+            "a+tag@example.org",
+            "jürgen@bücher.de",
+            "root@localhost",
+            "x@a-b.co",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok} should be accepted");
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_addresses() {
+        for bad in [
+            "plainaddress",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "ann@@example.com",
+            "ann@example..com",
+            ".ann@example.com",
+            "ann.@example.com",
+            "an..n@example.com",
+            "\"quoted\"@example.com",
+            "ann@-example.com",
+            "ann@example.c0m",
+            "ann lee@example.com",
+            "ann@example.com\r\nBcc: victim@example.com",
+            "ann@exa mple.com",
+            "ann<script>@example.com",
+        ] {
+            assert_eq!(Email::parse(bad), Err(EmailError::Invalid), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_empty_and_overlong_addresses() {
+        assert_eq!(Email::parse("   "), Err(EmailError::Empty));
+        let long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));
+        assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+        let local65 = format!("{}@example.com", "a".repeat(65));
+        assert_eq!(Email::parse(&local65), Err(EmailError::Invalid));
+    }
+}

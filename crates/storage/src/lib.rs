@@ -1,0 +1,200 @@
+//! SeaORM adapters for catalog-domain's repository ports. One code base serves SQLite
+//! (the embedded default) and PostgreSQL (production); where the two differ (connection
+//! tuning, row locking) the difference is confined to this crate.
+
+mod convert;
+mod entities;
+mod error;
+mod groups;
+mod outbox;
+mod products;
+mod sessions;
+mod users;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+pub use error::StorageError;
+
+/// The database adapter: one pool, implementing every repository port.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// # Errors
+    /// [`StorageError::UnsupportedUrl`] for anything but `sqlite:` and `postgres(ql):`.
+    pub fn of_url(url: &str) -> Result<Self, StorageError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StorageError::UnsupportedUrl)
+        }
+    }
+}
+
+/// A migration and whether it has been applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    pub name: String,
+    pub applied: bool,
+}
+
+impl Store {
+    /// Opens a connection pool. The pool connects lazily after the first check, so a
+    /// server can start while the database is away and recover when it comes back.
+    ///
+    /// # Errors
+    /// [`StorageError`] for an unsupported URL or a database that cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let backend = Backend::of_url(url)?;
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .connect_timeout(Duration::from_secs(5))
+            // A request waits at most this long for a connection, then fails with 503
+            // instead of hanging while the database is down.
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .min_connections(1)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Normal)
+                            .busy_timeout(Duration::from_secs(5))
+                            .foreign_keys(true)
+                    });
+            }
+            Backend::Postgres => {
+                options.max_connections(16).min_connections(0);
+            }
+        }
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| StorageError::Connect(redact(&e)))?;
+        Ok(Self { db })
+    }
+
+    /// Wraps an existing connection (tests, tools).
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// Answers whether the database responds now.
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when it does not.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.db.ping().await.map_err(StorageError::from)
+    }
+
+    /// Applies every pending migration; returns how many ran.
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when a migration fails.
+    pub async fn migrate_up(&self) -> Result<usize, StorageError> {
+        let pending = Migrator::get_pending_migrations(&self.db).await?.len();
+        Migrator::up(&self.db, None).await?;
+        Ok(pending)
+    }
+
+    /// Reverts the last `steps` applied migrations.
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when a migration fails.
+    pub async fn migrate_down(&self, steps: u32) -> Result<(), StorageError> {
+        Ok(Migrator::down(&self.db, Some(steps)).await?)
+    }
+
+    /// Reverts every migration and applies them all again: an empty, seeded schema.
+    /// (sea-orm-migration's own `fresh` drops tables in an order SQLite's foreign-key
+    /// checks refuse; our down migrations know the right order.)
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when a migration fails.
+    pub async fn migrate_fresh(&self) -> Result<(), StorageError> {
+        Ok(Migrator::refresh(&self.db).await?)
+    }
+
+    /// # Errors
+    /// [`StorageError::Database`] when the migration table cannot be read.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationState>, StorageError> {
+        let applied: Vec<String> = Migrator::get_applied_migrations(&self.db)
+            .await?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| MigrationState {
+                name: m.name().to_owned(),
+                applied: applied.iter().any(|a| a == m.name()),
+            })
+            .collect())
+    }
+
+    /// Whether migrations are pending (checked at start-up when auto-migrate is off).
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when the migration table cannot be read.
+    pub async fn has_pending_migrations(&self) -> Result<bool, StorageError> {
+        Ok(!Migrator::get_pending_migrations(&self.db).await?.is_empty())
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Runs a statement that returns nothing; for tests and tooling.
+    ///
+    /// # Errors
+    /// [`StorageError::Database`].
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StorageError> {
+        self.db.execute_unprepared(sql).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    ///
+    /// # Errors
+    /// [`StorageError::Database`].
+    pub async fn close(self) -> Result<(), StorageError> {
+        self.db.close().await.map_err(StorageError::from)
+    }
+}
+
+/// Connection errors can echo the URL, which may carry a password.
+fn redact(e: &DbErr) -> String {
+    let text = e.to_string();
+    match (text.find("://"), text.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://<redacted>{}", &text[..scheme], &text[at..])
+        }
+        _ => text,
+    }
+}
+
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -1,0 +1,399 @@
+use async_trait::async_trait;
+use catalog_domain::ports::{
+    CategoryRepository, ProductRepository, ProductScope, RepoError, VersionRepository,
+};
+use catalog_domain::product::{
+    Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
+    Version, VersionId,
+};
+use catalog_domain::{Page, PageRequest, Timestamp};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
+    TransactionTrait,
+};
+
+use crate::entities::{category, product, user, version};
+use crate::error::{db, repo_err};
+use crate::{Store, convert};
+
+#[async_trait]
+impl CategoryRepository for Store {
+    async fn insert(&self, new: NewCategory) -> Result<Category, RepoError> {
+        let row = category::ActiveModel {
+            name: Set(new.name.as_str().to_owned()),
+            description: Set(new.description.as_str().to_owned()),
+            ..Default::default()
+        }
+        .insert(self.conn())
+        .await
+        .map_err(|e| repo_err(e, || RepoError::CategoryNameTaken))?;
+        convert::category(row)
+    }
+
+    async fn list(&self) -> Result<Vec<Category>, RepoError> {
+        category::Entity::find()
+            .order_by_asc(category::Column::Name)
+            .all(self.conn())
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(convert::category)
+            .collect()
+    }
+
+    async fn find_by_id(&self, id: CategoryId) -> Result<Option<Category>, RepoError> {
+        category::Entity::find_by_id(id.0)
+            .one(self.conn())
+            .await
+            .map_err(db)?
+            .map(convert::category)
+            .transpose()
+    }
+
+    async fn find_by_name(&self, name: &str) -> Result<Option<Category>, RepoError> {
+        category::Entity::find()
+            .filter(category::Column::Name.eq(name))
+            .one(self.conn())
+            .await
+            .map_err(db)?
+            .map(convert::category)
+            .transpose()
+    }
+
+    async fn delete(&self, id: CategoryId) -> Result<(), RepoError> {
+        let in_use = || async {
+            product::Entity::find()
+                .filter(product::Column::CategoryId.eq(id.0))
+                .count(self.conn())
+                .await
+                .map_err(db)
+        };
+        let count = in_use().await?;
+        if count > 0 {
+            return Err(RepoError::CategoryInUse(count));
+        }
+        match category::Entity::delete_by_id(id.0).exec(self.conn()).await {
+            Ok(r) if r.rows_affected == 0 => Err(RepoError::NotFound),
+            Ok(_) => Ok(()),
+            // A product arrived between the count and the delete.
+            Err(e) => match db(e) {
+                RepoError::MissingReference => Err(RepoError::CategoryInUse(in_use().await?)),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+/// A product row with what every page shows next to it, fetched in one query.
+#[derive(Debug, FromQueryResult)]
+struct ProductRow {
+    id: i64,
+    name: String,
+    description: String,
+    image: Option<String>,
+    category_id: i64,
+    price_cents: i64,
+    is_published: bool,
+    moderation_locked: bool,
+    owner_id: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    category_name: String,
+    category_description: String,
+    owner_email: String,
+}
+
+impl ProductRow {
+    fn into_product(self) -> Result<Product, RepoError> {
+        let category = category::Model {
+            id: self.category_id,
+            name: self.category_name,
+            description: self.category_description,
+        };
+        let model = product::Model {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            image: self.image,
+            category_id: self.category_id,
+            price_cents: self.price_cents,
+            is_published: self.is_published,
+            moderation_locked: self.moderation_locked,
+            owner_id: self.owner_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        convert::product(model, category, &self.owner_email)
+    }
+}
+
+fn with_details(select: Select<product::Entity>) -> Select<product::Entity> {
+    select
+        .join(JoinType::InnerJoin, product::Relation::Category.def())
+        .join(JoinType::InnerJoin, product::Relation::Owner.def())
+        .column_as(category::Column::Name, "category_name")
+        .column_as(category::Column::Description, "category_description")
+        .column_as(user::Column::Email, "owner_email")
+}
+
+fn scope_condition(scope: ProductScope) -> Condition {
+    match scope {
+        ProductScope::All => Condition::all(),
+        ProductScope::Published => Condition::all().add(product::Column::IsPublished.eq(true)),
+        ProductScope::PublishedOrOwnedBy(owner) => Condition::any()
+            .add(product::Column::IsPublished.eq(true))
+            .add(product::Column::OwnerId.eq(owner.0)),
+    }
+}
+
+async fn find_product<C: ConnectionTrait>(
+    conn: &C,
+    id: ProductId,
+) -> Result<Option<Product>, RepoError> {
+    with_details(product::Entity::find().filter(product::Column::Id.eq(id.0)))
+        .into_model::<ProductRow>()
+        .one(conn)
+        .await
+        .map_err(db)?
+        .map(ProductRow::into_product)
+        .transpose()
+}
+
+fn active(p: &NewProduct) -> product::ActiveModel {
+    let at = convert::micros(p.created_at);
+    product::ActiveModel {
+        name: Set(p.name.as_str().to_owned()),
+        description: Set(p.description.as_str().to_owned()),
+        image: Set(p.image.clone()),
+        category_id: Set(p.category_id.0),
+        price_cents: Set(p.price.cents()),
+        is_published: Set(p.is_published),
+        moderation_locked: Set(false),
+        owner_id: Set(p.owner_id.0),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
+#[async_trait]
+impl ProductRepository for Store {
+    async fn insert(&self, new: NewProduct) -> Result<Product, RepoError> {
+        let row = active(&new).insert(self.conn()).await.map_err(db)?;
+        find_product(self.conn(), ProductId(row.id))
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn insert_many(&self, products: Vec<NewProduct>) -> Result<u64, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        let mut count = 0;
+        // 10 columns a row: 1 000 rows stay well under SQLite's parameter limit.
+        for chunk in products.chunks(1000) {
+            product::Entity::insert_many(chunk.iter().map(active))
+                .exec_without_returning(&txn)
+                .await
+                .map_err(db)?;
+            count += chunk.len() as u64;
+        }
+        txn.commit().await.map_err(db)?;
+        Ok(count)
+    }
+
+    async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
+        find_product(self.conn(), id).await
+    }
+
+    async fn list(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError> {
+        let condition = scope_condition(scope);
+        let total = product::Entity::find()
+            .filter(condition.clone())
+            .count(self.conn())
+            .await
+            .map_err(db)?;
+        let rows = with_details(product::Entity::find().filter(condition))
+            .order_by_desc(product::Column::CreatedAt)
+            .order_by_desc(product::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .into_model::<ProductRow>()
+            .all(self.conn())
+            .await
+            .map_err(db)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(ProductRow::into_product)
+                .collect::<Result<_, _>>()?,
+            page: page.page(),
+            per_page: page.per_page(),
+            total,
+        })
+    }
+
+    async fn update(&self, id: ProductId, u: ProductUpdate) -> Result<Product, RepoError> {
+        let result = product::Entity::update_many()
+            .col_expr(product::Column::Name, Expr::value(u.name.as_str()))
+            .col_expr(
+                product::Column::Description,
+                Expr::value(u.description.as_str()),
+            )
+            .col_expr(product::Column::CategoryId, Expr::value(u.category_id.0))
+            .col_expr(product::Column::PriceCents, Expr::value(u.price.cents()))
+            .col_expr(product::Column::IsPublished, Expr::value(u.is_published))
+            .col_expr(
+                product::Column::ModerationLocked,
+                Expr::value(u.moderation_locked),
+            )
+            .col_expr(
+                product::Column::UpdatedAt,
+                Expr::value(convert::micros(u.updated_at)),
+            )
+            .filter(product::Column::Id.eq(id.0))
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        find_product(self.conn(), id)
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn set_image(
+        &self,
+        id: ProductId,
+        image: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), RepoError> {
+        let result = product::Entity::update_many()
+            .col_expr(product::Column::Image, Expr::value(image))
+            .col_expr(product::Column::UpdatedAt, Expr::value(convert::micros(at)))
+            .filter(product::Column::Id.eq(id.0))
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, id: ProductId) -> Result<(), RepoError> {
+        // Versions go with the product (ON DELETE CASCADE).
+        let result = product::Entity::delete_by_id(id.0)
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// Clears the current flag of every version of a product but `except`.
+async fn demote_others<C: ConnectionTrait>(
+    conn: &C,
+    product: ProductId,
+    except: Option<VersionId>,
+) -> Result<(), RepoError> {
+    let mut update = version::Entity::update_many()
+        .col_expr(version::Column::IsCurrent, Expr::value(false))
+        .filter(version::Column::ProductId.eq(product.0))
+        .filter(version::Column::IsCurrent.eq(true));
+    if let Some(id) = except {
+        update = update.filter(version::Column::Id.ne(id.0));
+    }
+    update.exec(conn).await.map_err(db)?;
+    Ok(())
+}
+
+fn version_taken() -> RepoError {
+    RepoError::VersionNumberTaken
+}
+
+#[async_trait]
+impl VersionRepository for Store {
+    async fn list(&self, product: ProductId) -> Result<Vec<Version>, RepoError> {
+        version::Entity::find()
+            .filter(version::Column::ProductId.eq(product.0))
+            .order_by_asc(version::Column::Id)
+            .all(self.conn())
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(convert::version)
+            .collect()
+    }
+
+    async fn insert(&self, product: ProductId, v: NewVersion) -> Result<Version, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        if v.is_current {
+            demote_others(&txn, product, None).await?;
+        }
+        let row = version::ActiveModel {
+            product_id: Set(product.0),
+            number: Set(v.number.as_str().to_owned()),
+            name: Set(v.name.as_str().to_owned()),
+            is_current: Set(v.is_current),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| repo_err(e, version_taken))?;
+        txn.commit().await.map_err(db)?;
+        convert::version(row)
+    }
+
+    async fn update(
+        &self,
+        product: ProductId,
+        id: VersionId,
+        v: NewVersion,
+    ) -> Result<Version, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        if v.is_current {
+            demote_others(&txn, product, Some(id)).await?;
+        }
+        let result = version::Entity::update_many()
+            .col_expr(version::Column::Number, Expr::value(v.number.as_str()))
+            .col_expr(version::Column::Name, Expr::value(v.name.as_str()))
+            .col_expr(version::Column::IsCurrent, Expr::value(v.is_current))
+            .filter(version::Column::Id.eq(id.0))
+            .filter(version::Column::ProductId.eq(product.0))
+            .exec(&txn)
+            .await
+            .map_err(|e| repo_err(e, version_taken))?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        let row = version::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .map_err(db)?
+            .ok_or(RepoError::NotFound)?;
+        txn.commit().await.map_err(db)?;
+        convert::version(row)
+    }
+
+    async fn delete(&self, product: ProductId, id: VersionId) -> Result<(), RepoError> {
+        let result = version::Entity::delete_many()
+            .filter(version::Column::Id.eq(id.0))
+            .filter(version::Column::ProductId.eq(product.0))
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
+}

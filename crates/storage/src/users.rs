@@ -1,0 +1,230 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use catalog_domain::Timestamp;
+use catalog_domain::access::Group;
+use catalog_domain::mail::OutgoingMail;
+use catalog_domain::ports::{ProfileUpdate, RepoError, UserRepository};
+use catalog_domain::user::{Email, NewUser, PasswordHash, User, UserId, UserWithGroups};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use crate::entities::{api_token, session, user};
+use crate::error::{db, repo_err};
+use crate::{Store, convert, groups, outbox};
+
+fn active(new: &NewUser) -> user::ActiveModel {
+    user::ActiveModel {
+        email: Set(new.email.as_str().to_owned()),
+        email_key: Set(new.email.key()),
+        password_hash: Set(Some(new.password_hash.as_str().to_owned())),
+        pending_password_hash: Set(None),
+        pending_password_expires_at: Set(None),
+        password_change_required: Set(false),
+        pending_email: Set(None),
+        first_name: Set(new.first_name.as_str().to_owned()),
+        last_name: Set(new.last_name.as_str().to_owned()),
+        avatar: Set(None),
+        phone: Set(None),
+        country: Set(None),
+        is_active: Set(new.is_active),
+        is_verified: Set(new.is_verified),
+        is_superuser: Set(new.is_superuser),
+        date_joined: Set(convert::micros(new.date_joined)),
+        last_login: Set(None),
+        verification_sent_at: Set(None),
+        registration_notice_sent_at: Set(None),
+        ..Default::default()
+    }
+}
+
+fn email_taken() -> RepoError {
+    RepoError::EmailTaken
+}
+
+/// Updates one user with `changes`, reporting an unknown id as `NotFound`.
+async fn update_user<C: ConnectionTrait>(
+    conn: &C,
+    id: UserId,
+    changes: Vec<(user::Column, Expr)>,
+) -> Result<(), RepoError> {
+    let mut update = user::Entity::update_many().filter(user::Column::Id.eq(id.0));
+    for (column, value) in changes {
+        update = update.col_expr(column, value);
+    }
+    let result = update.exec(conn).await.map_err(db)?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::NotFound);
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UserRepository for Store {
+    async fn insert(&self, new: NewUser) -> Result<User, RepoError> {
+        let model = active(&new)
+            .insert(self.conn())
+            .await
+            .map_err(|e| repo_err(e, email_taken))?;
+        convert::user(model)
+    }
+
+    async fn insert_with_mail(&self, new: NewUser, mail: OutgoingMail) -> Result<User, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        let model = active(&new)
+            .insert(&txn)
+            .await
+            .map_err(|e| repo_err(e, email_taken))?;
+        outbox::enqueue_in(&txn, mail, new.date_joined).await?;
+        txn.commit().await.map_err(db)?;
+        convert::user(model)
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        user::Entity::find_by_id(id.0)
+            .one(self.conn())
+            .await
+            .map_err(db)?
+            .map(convert::user)
+            .transpose()
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
+        user::Entity::find()
+            .filter(user::Column::EmailKey.eq(email.key()))
+            .one(self.conn())
+            .await
+            .map_err(db)?
+            .map(convert::user)
+            .transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<UserWithGroups>, RepoError> {
+        let users = user::Entity::find()
+            .order_by_asc(user::Column::Id)
+            .all(self.conn())
+            .await
+            .map_err(db)?;
+        let mut memberships: HashMap<i64, Vec<Group>> = groups::memberships(self.conn()).await?;
+        users
+            .into_iter()
+            .map(|m| {
+                let groups = memberships.remove(&m.id).unwrap_or_default();
+                Ok(UserWithGroups {
+                    user: convert::user(m)?,
+                    groups,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_active(&self, id: UserId, is_active: bool) -> Result<(), RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        update_user(
+            &txn,
+            id,
+            vec![(user::Column::IsActive, Expr::value(is_active))],
+        )
+        .await?;
+        if !is_active {
+            session::Entity::delete_many()
+                .filter(session::Column::UserId.eq(id.0))
+                .exec(&txn)
+                .await
+                .map_err(db)?;
+            api_token::Entity::delete_many()
+                .filter(api_token::Column::UserId.eq(id.0))
+                .exec(&txn)
+                .await
+                .map_err(db)?;
+        }
+        txn.commit().await.map_err(db)
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: PasswordHash,
+        change_required: bool,
+    ) -> Result<(), RepoError> {
+        update_user(
+            self.conn(),
+            id,
+            vec![
+                (user::Column::PasswordHash, Expr::value(hash.as_str())),
+                (
+                    user::Column::PasswordChangeRequired,
+                    Expr::value(change_required),
+                ),
+            ],
+        )
+        .await
+    }
+
+    async fn update_profile(&self, id: UserId, p: ProfileUpdate) -> Result<User, RepoError> {
+        update_user(
+            self.conn(),
+            id,
+            vec![
+                (user::Column::FirstName, Expr::value(p.first_name.as_str())),
+                (user::Column::LastName, Expr::value(p.last_name.as_str())),
+                (
+                    user::Column::Phone,
+                    Expr::value(p.phone.as_ref().map(|p| p.e164().to_owned())),
+                ),
+                (
+                    user::Column::Country,
+                    Expr::value(p.country.map(|c| c.code().to_owned())),
+                ),
+            ],
+        )
+        .await?;
+        self.find_by_id(id).await?.ok_or(RepoError::NotFound)
+    }
+
+    async fn set_avatar(&self, id: UserId, avatar: Option<String>) -> Result<(), RepoError> {
+        update_user(
+            self.conn(),
+            id,
+            vec![(user::Column::Avatar, Expr::value(avatar))],
+        )
+        .await
+    }
+
+    async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError> {
+        update_user(
+            self.conn(),
+            id,
+            vec![(user::Column::LastLogin, Expr::value(convert::micros(at)))],
+        )
+        .await
+    }
+
+    async fn insert_many(&self, users: Vec<NewUser>) -> Result<Vec<UserId>, RepoError> {
+        let keys: Vec<String> = users.iter().map(|u| u.email.key()).collect();
+        let txn = self.conn().begin().await.map_err(db)?;
+        // 20 columns a row keeps each statement under SQLite's bound-parameter limit.
+        for chunk in users.chunks(500) {
+            user::Entity::insert_many(chunk.iter().map(active))
+                .exec(&txn)
+                .await
+                .map_err(|e| repo_err(e, email_taken))?;
+        }
+        let mut ids = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(500) {
+            let rows = user::Entity::find()
+                .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await
+                .map_err(db)?;
+            ids.extend(rows.into_iter().map(|m| (m.email_key, m.id)));
+        }
+        txn.commit().await.map_err(db)?;
+        keys.iter()
+            .map(|k| ids.get(k).map(|id| UserId(*id)).ok_or(RepoError::NotFound))
+            .collect()
+    }
+}

@@ -1,0 +1,38 @@
+//! The schema of catalog and the rows every database must have (the permissions and
+//! the `moderators` group). Migrations run in order and each can be reverted.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts;
+mod m20261125_000002_catalog;
+mod m20261125_000003_mail_outbox;
+mod m20261125_000004_seed_moderators;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_accounts::Migration),
+            Box::new(m20261125_000002_catalog::Migration),
+            Box::new(m20261125_000003_mail_outbox::Migration),
+            Box::new(m20261125_000004_seed_moderators::Migration),
+        ]
+    }
+}
+
+/// The permission codenames the seed migration creates; kept here so the storage tests
+/// can check them against the domain's list.
+pub const SEEDED_PERMISSIONS: [(&str, &str); 3] = [
+    ("catalog.unpublish_product", "Can unpublish any product"),
+    (
+        "catalog.change_product_description",
+        "Can change the description of any product",
+    ),
+    (
+        "catalog.change_product_category",
+        "Can change the category of any product",
+    ),
+];
