@@ -5,7 +5,7 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 /// through the domain's [`RepoError`].
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("DATABASE_URL must start with sqlite:// or postgres://")]
+    #[error("unsupported database URL: use sqlite://… or postgres://…")]
     UnsupportedUrl,
     #[error("cannot connect to the database: {0}")]
     Connect(String),

@@ -1,6 +1,8 @@
 //! Every repository against a real database: each `db_test!` runs once on SQLite and
 //! once on PostgreSQL (when `TEST_DATABASE_URL` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 use std::time::Duration;
 

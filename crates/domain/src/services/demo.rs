@@ -215,7 +215,7 @@ impl DemoDataService {
             name: ProductName::parse(&name).map_err(invalid)?,
             category_id: category,
             price: Money::from_cents(cents).map_err(invalid)?,
-            is_published: rng.next() % 10 != 0,
+            is_published: !rng.next().is_multiple_of(10),
             owner_id: owner,
             image: None,
             created_at: now - age,

@@ -146,11 +146,9 @@ fn quick_ratio(a: &str, b: &str) -> f64 {
     }
     let mut matches = 0_u32;
     for c in a.chars() {
-        if let Some(n) = counts.get_mut(&c) {
-            if *n > 0 {
-                *n -= 1;
-                matches += 1;
-            }
+        if let Some(n) = counts.get_mut(&c).filter(|n| **n > 0) {
+            *n -= 1;
+            matches += 1;
         }
     }
     let total = a.chars().count() + b.chars().count();

@@ -1,0 +1,217 @@
+//! The composition root: builds the adapters named by the settings, hands them to the
+//! domain services, and serves the router.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use catalog_domain::services::Ports;
+use catalog_storage::Store;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::adapters::clock::SystemClock;
+use crate::adapters::password::Argon2Hasher;
+use crate::settings::Settings;
+
+/// Bodies of everything but uploads (SPEC §8).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Storage(#[from] catalog_storage::StorageError),
+    #[error(transparent)]
+    Hasher(#[from] catalog_domain::ports::HashError),
+    #[error(
+        "the database schema is out of date; run `catalog migrate` or set CATALOG_AUTO_MIGRATE=true"
+    )]
+    PendingMigrations,
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub ports: Ports,
+}
+
+/// Connects to the database and wires every adapter into the ports.
+///
+/// # Errors
+/// [`StartError`] when the database cannot be reached.
+pub async fn connect(settings: &Settings) -> Result<(Store, Ports), StartError> {
+    let store = Store::connect(settings.database_url()).await?;
+    let hasher = Argon2Hasher::owasp()?;
+    let shared = Arc::new(store.clone());
+    let ports = Ports {
+        users: shared.clone(),
+        groups: shared.clone(),
+        categories: shared.clone(),
+        products: shared.clone(),
+        versions: shared.clone(),
+        sessions: shared.clone(),
+        tokens: shared,
+        hasher: Arc::new(hasher),
+        clock: Arc::new(SystemClock),
+    };
+    Ok((store, ports))
+}
+
+/// Builds the application: connects, applies or checks migrations.
+///
+/// # Errors
+/// [`StartError`] when the database cannot be reached or its schema is stale.
+pub async fn build(settings: Settings) -> Result<AppState, StartError> {
+    let (store, ports) = connect(&settings).await?;
+    if settings.auto_migrate {
+        let applied = store.migrate_up().await?;
+        if applied > 0 {
+            tracing::info!(applied, "applied pending migrations");
+        }
+    } else if store.has_pending_migrations().await? {
+        return Err(StartError::PendingMigrations);
+    }
+    Ok(AppState {
+        settings: Arc::new(settings),
+        store,
+        ports,
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                // The path only: query strings can carry tokens.
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            })
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers within two seconds.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found").into_response()
+}
+
+/// Serves on an already bound listener until `shutdown` resolves, then lets requests in
+/// flight finish.
+///
+/// # Errors
+/// [`StartError::Serve`] when the listener fails.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(StartError::Serve)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Binds the configured address and serves until a shutdown signal.
+///
+/// # Errors
+/// [`StartError`] when the database, the migrations or the address fail.
+pub async fn run(settings: Settings) -> Result<(), StartError> {
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let addr = settings.bind;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let state = build(settings).await?;
+    tracing::info!(%addr, backend = ?state.store.backend(), "catalog is listening");
+    serve(state, listener, shutdown_signal()).await
+}

@@ -1,0 +1,10 @@
+//! The catalog web service and its command line: axum handlers, configuration, and the
+//! composition root that wires the storage, mail and crypto adapters into the domain's
+//! services. Everything else in the workspace is reachable from here; nothing else
+//! reaches in.
+
+pub mod adapters;
+pub mod app;
+pub mod cli;
+pub mod settings;
+pub mod telemetry;

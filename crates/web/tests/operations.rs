@@ -1,0 +1,140 @@
+//! Health, readiness and the headers every response carries, on each database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use catalog_storage::db_test;
+use catalog_storage::testing::TestDatabase;
+use support::{spawn_app, spawn_app_at};
+use tokio::io::copy_bidirectional;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+db_test!(
+    health_and_readiness_answer_200_on_a_migrated_database,
+    |db| {
+        let app = spawn_app(&db, &[]).await;
+        let health = app.get("/healthz").await;
+        assert_eq!(health.status(), 200);
+        assert_eq!(health.text().await.unwrap(), "ok");
+        assert_eq!(app.get("/readyz").await.status(), 200);
+        app.stop().await;
+    }
+);
+
+db_test!(every_response_carries_the_security_headers, |db| {
+    let app = spawn_app(&db, &[]).await;
+    for path in ["/healthz", "/readyz", "/no-such-page"] {
+        let response = app.get(path).await;
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        assert!(h.contains_key("x-request-id"), "{path}");
+    }
+    assert_eq!(app.get("/no-such-page").await.status(), 404);
+    app.stop().await;
+});
+
+/// A TCP relay between the app and PostgreSQL that the test can cut and restore, to
+/// play a database that goes away and comes back.
+struct Relay {
+    port: u16,
+    target: std::net::SocketAddr,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut relay = Self {
+            port,
+            target,
+            task: None,
+        };
+        relay.task = Some(Self::accept(listener, target));
+        relay
+    }
+
+    fn accept(listener: TcpListener, target: std::net::SocketAddr) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut links = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                links.spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        })
+    }
+
+    /// Cuts every connection and refuses new ones.
+    fn cut(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    async fn restore(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.task = Some(Self::accept(listener, self.target));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_without_a_restart() {
+    let Some(db) = TestDatabase::postgres().await.unwrap() else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let mut url = url::Url::parse(&db.url).unwrap();
+    let host = url.host_str().unwrap().to_owned();
+    let target = tokio::net::lookup_host((host.as_str(), url.port().unwrap_or(5432)))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let mut relay = Relay::start(target).await;
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(relay.port)).unwrap();
+    let app = spawn_app_at(url.as_str(), &[]).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+
+    relay.cut();
+    let started = std::time::Instant::now();
+    let down = app.get("/readyz").await;
+    assert_eq!(down.status(), 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "fails fast: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "the process itself is alive"
+    );
+
+    relay.restore().await;
+    let mut ready = false;
+    for _ in 0..50 {
+        if app.get("/readyz").await.status() == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "readyz recovers once the database is back");
+    app.stop().await;
+    db.drop_database().await.unwrap();
+}

@@ -1,0 +1,91 @@
+//! Starts the real application on a loopback port against a test database.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use catalog_storage::testing::TestDatabase;
+use catalog_web::app;
+use catalog_web::settings::Settings;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _media: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+}
+
+pub fn settings_for(database_url: &str, extra: &[(&str, &str)], media: &Path) -> Settings {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("CATALOG_BIND", "127.0.0.1:0"),
+        (
+            "CATALOG_SECRET_KEY",
+            "test-secret-key-0123456789abcdef-0123456789",
+        ),
+        ("CATALOG_MEDIA_DIR", media.to_str().unwrap()),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Settings::from_sources(Path::new("/nonexistent"), &env).unwrap()
+}
+
+pub async fn spawn_app(db: &TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_at(&db.url, extra).await
+}
+
+pub async fn spawn_app_at(database_url: &str, extra: &[(&str, &str)]) -> TestApp {
+    let media = tempfile::tempdir().unwrap();
+    let settings = settings_for(database_url, extra, media.path());
+    let state = app::build(settings).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app::serve(state, listener, async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        client,
+        stop: Some(stop),
+        task: Some(task),
+        _media: media,
+    }
+}
