@@ -1,6 +1,12 @@
-//! Mail adapters for catalog: they implement the domain's `Mailer` port by rendering a
-//! queued message from its templates (plain text and HTML) and handing it to SMTP
-//! (lettre: plain, STARTTLS, implicit TLS), the console, or `.eml` files.
-//!
-//! The adapters arrive with the accounts work; until then the server queues mail in the
-//! outbox (storage) and nothing delivers it.
+//! Mail adapters for catalog. [`MailAdapter`] implements the domain's `Mailer` port: it
+//! renders a queued message from the templates (plain text and HTML, both always) and
+//! hands it to the configured transport — SMTP through lettre (plain, STARTTLS or
+//! implicit TLS, with a send timeout), the console, or one `.eml` file per message.
+
+mod render;
+mod transport;
+
+pub use render::{RenderError, Rendered, render};
+pub use transport::{
+    MailAdapter, MailConfig, MailConfigError, SmtpConfig, SmtpSecurity, TransportKind,
+};

@@ -77,6 +77,23 @@ impl TestDatabase {
         }))
     }
 
+    /// Runs a query returning one integer column named `n` (for assertions about rows
+    /// the ports do not expose, such as wiped secrets).
+    ///
+    /// # Errors
+    /// [`StorageError`] when the query fails or returns no row.
+    pub async fn count(&self, sql: &str) -> Result<i64, StorageError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = self.store.conn().get_database_backend();
+        let row = self
+            .store
+            .conn()
+            .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+            .await?
+            .ok_or_else(|| StorageError::Connect("the query returned no row".into()))?;
+        Ok(row.try_get::<i64>("", "n")?)
+    }
+
     /// Closes the pool and drops a PostgreSQL database; a no-op for SQLite.
     ///
     /// # Errors

@@ -35,6 +35,8 @@ pub enum StartError {
         "the database schema is out of date; run `catalog migrate` or set CATALOG_AUTO_MIGRATE=true"
     )]
     PendingMigrations,
+    #[error(transparent)]
+    Mail(#[from] catalog_mail::MailConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -164,14 +166,29 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mailer = crate::jobs::mailer(&state.settings)?;
+    let dispatcher = crate::jobs::spawn_dispatcher(
+        Arc::new(state.store.clone()),
+        Arc::new(mailer),
+        state.ports.clock.clone(),
+        state.settings.mail_poll_interval,
+        stopped,
+    );
     let app = router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .map_err(StartError::Serve)
+    .map_err(StartError::Serve);
+    // The dispatcher finishes the message it is sending, then stops.
+    let _ = stop.send(true);
+    if let Err(e) = dispatcher.await {
+        tracing::error!(error = %e, "the mail dispatcher failed");
+    }
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -6,5 +6,6 @@
 pub mod adapters;
 pub mod app;
 pub mod cli;
+pub mod jobs;
 pub mod settings;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod demo;
+pub mod dispatch;
 
 use std::sync::Arc;
 

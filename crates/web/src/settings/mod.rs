@@ -57,6 +57,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_filter: String,
     pub log_format: LogFormat,
+    /// How often the mail dispatcher looks for due messages (not a SPEC variable:
+    /// tests shorten it).
+    pub mail_poll_interval: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -316,6 +319,7 @@ impl Settings {
             trusted_proxies,
             log_filter: l.text("RUST_LOG", "info"),
             log_format,
+            mail_poll_interval: std::time::Duration::from_secs(2),
         })
     }
 

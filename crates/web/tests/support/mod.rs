@@ -1,6 +1,9 @@
-//! Starts the real application on a loopback port against a test database.
+//! Starts the real application on a loopback port against a test database, and a real
+//! SMTP server for it to deliver to.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -49,6 +52,10 @@ pub fn settings_for(database_url: &str, extra: &[(&str, &str)], media: &Path) ->
             "test-secret-key-0123456789abcdef-0123456789",
         ),
         ("CATALOG_MEDIA_DIR", media.to_str().unwrap()),
+        // Tests that read mail start a sink and point EMAIL_* at it; the rest write
+        // files nobody reads instead of flooding the console.
+        ("EMAIL_BACKEND", "file"),
+        ("EMAIL_FILE_PATH", media.join("sent-mail").to_str().unwrap()),
     ]
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -65,7 +72,8 @@ pub async fn spawn_app(db: &TestDatabase, extra: &[(&str, &str)]) -> TestApp {
 
 pub async fn spawn_app_at(database_url: &str, extra: &[(&str, &str)]) -> TestApp {
     let media = tempfile::tempdir().unwrap();
-    let settings = settings_for(database_url, extra, media.path());
+    let mut settings = settings_for(database_url, extra, media.path());
+    settings.mail_poll_interval = std::time::Duration::from_millis(100);
     let state = app::build(settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
