@@ -383,16 +383,18 @@ pub enum TokenError {
 /// What a verified signed token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedClaims {
-    pub subject: i64,
-    pub binding: String,
+    /// Whom the token is for and the state it is bound to, as the use case wrote it
+    /// (for example the address being confirmed): once that state changes, the token no
+    /// longer matches and cannot be used again.
+    pub subject: String,
     pub issued_at: Timestamp,
 }
 
-/// Signs and checks tokens (HMAC). `purpose` separates kinds of token; `binding` ties a
-/// token to the state its use changes, so it works only once.
+/// Signs and checks tokens (HMAC). `purpose` separates kinds of token, so a token made
+/// for one use is worthless for another.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenSigner: Send + Sync {
-    fn sign(&self, purpose: &str, subject: i64, binding: &str, issued_at: Timestamp) -> String;
+    fn sign(&self, purpose: &str, subject: &str, issued_at: Timestamp) -> String;
     /// Checks the signature first, then the age (`max_age` from `issued_at` to `now`).
     ///
     /// # Errors

@@ -1,0 +1,160 @@
+//! Avatars and product images on the local filesystem under `CATALOG_MEDIA_DIR`.
+//!
+//! Every upload is decoded under limits (type sniffed from the bytes, at most
+//! 4096×4096 and 40 megapixels, checked from the header before pixels are allocated),
+//! re-encoded (PNG, or JPEG for photographs that came as JPEG) so that the stored file is
+//! a clean image without metadata or trailing payloads, and written under a random name.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use catalog_domain::ports::{MediaError, MediaStore, StoredMedia};
+use image::{ImageFormat, ImageReader, Limits};
+
+pub const MAX_SIDE: u32 = 4096;
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+#[derive(Debug, Clone)]
+pub struct LocalMediaStore {
+    root: PathBuf,
+}
+
+fn io(e: impl std::error::Error + Send + Sync + 'static) -> MediaError {
+    MediaError::Io(Box::new(e))
+}
+
+fn too_large() -> MediaError {
+    MediaError::TooLarge {
+        max_side: MAX_SIDE,
+        max_megapixels: (MAX_PIXELS / 1_000_000) as u32,
+    }
+}
+
+/// Decodes, checks and re-encodes; returns the bytes and the extension to store.
+pub fn clean_image(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), MediaError> {
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(io)?;
+    let format = match reader.format() {
+        Some(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP)) => {
+            f
+        }
+        _ => return Err(MediaError::NotAnImage),
+    };
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|_| MediaError::NotAnImage)?;
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(too_large());
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    // Room for the decoded pixels at 16 bits per channel and the decoder's own buffers.
+    limits.max_alloc = Some(MAX_PIXELS * 8 + 64 * 1024 * 1024);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => too_large(),
+        _ => MediaError::NotAnImage,
+    })?;
+    let mut out = Cursor::new(Vec::new());
+    let ext = if format == ImageFormat::Jpeg {
+        image
+            .to_rgb8()
+            .write_to(&mut out, ImageFormat::Jpeg)
+            .map_err(io)?;
+        "jpg"
+    } else {
+        image.write_to(&mut out, ImageFormat::Png).map_err(io)?;
+        "png"
+    };
+    Ok((out.into_inner(), ext))
+}
+
+/// Keys are `folder/name.ext` with a fixed alphabet: nothing a request sends can climb
+/// out of the media directory.
+fn valid_key(key: &str) -> bool {
+    let Some((folder, file)) = key.split_once('/') else {
+        return false;
+    };
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return false;
+    };
+    !folder.is_empty()
+        && folder.len() <= 32
+        && folder.bytes().all(|b| b.is_ascii_lowercase())
+        && (16..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && matches!(ext, "png" | "jpg")
+}
+
+fn content_type(key: &str) -> &'static str {
+    if key.ends_with(".jpg") {
+        "image/jpeg"
+    } else {
+        "image/png"
+    }
+}
+
+impl LocalMediaStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        valid_key(key).then(|| self.root.join(key))
+    }
+}
+
+async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    }
+    let tmp = path.with_extension("part");
+    tokio::fs::write(&tmp, bytes).await.map_err(io)?;
+    tokio::fs::rename(&tmp, path).await.map_err(io)
+}
+
+#[async_trait]
+impl MediaStore for LocalMediaStore {
+    async fn save_image(&self, folder: &str, bytes: Vec<u8>) -> Result<String, MediaError> {
+        // Decoding is CPU-heavy: keep it off the async reactor.
+        let (clean, ext) = tokio::task::spawn_blocking(move || clean_image(&bytes))
+            .await
+            .map_err(io)??;
+        let key = format!("{folder}/{}.{ext}", super::random::OsRandom.token_hex(16));
+        let path = self.path(&key).ok_or(MediaError::NotFound)?;
+        write_atomically(&path, &clean).await?;
+        Ok(key)
+    }
+
+    async fn open(&self, key: &str) -> Result<StoredMedia, MediaError> {
+        let path = self.path(key).ok_or(MediaError::NotFound)?;
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(StoredMedia {
+                bytes,
+                content_type: content_type(key),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(MediaError::NotFound),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        let Some(path) = self.path(key) else {
+            return Ok(());
+        };
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
