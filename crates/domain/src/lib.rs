@@ -7,6 +7,7 @@
 //! ports and the web crate wires them together.
 
 pub mod access;
+pub mod fields;
 pub mod mail;
 pub mod ports;
 pub mod product;

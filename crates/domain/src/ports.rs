@@ -12,7 +12,8 @@ use crate::product::{
     Version, VersionId,
 };
 use crate::user::{
-    Email, NewUser, Password, PasswordAttempt, PasswordHash, User, UserId, UserWithGroups,
+    Email, NewUser, Password, PasswordAttempt, PasswordHash, PendingPassword, User, UserId,
+    UserWithGroups,
 };
 use crate::{Page, PageRequest, Timestamp};
 
@@ -55,6 +56,14 @@ pub struct ProfileUpdate {
     pub last_name: crate::user::PersonName,
     pub phone: Option<crate::user::Phone>,
     pub country: Option<crate::user::Country>,
+}
+
+/// Mail that goes out at most once per interval per account; each kind keeps its own
+/// clock on the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailThrottle {
+    Verification,
+    RegistrationNotice,
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -105,6 +114,79 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::NotFound`] for an unknown id.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError>;
+    /// Marks the account verified and active; `false` when it was verified already (so a
+    /// link works once even when two requests race).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn mark_verified(&self, id: UserId) -> Result<bool, RepoError>;
+    /// Queues `mail` unless mail of this throttle went to the account less than
+    /// `min_interval` before `now`; check and queue are one atomic step. Returns whether
+    /// the mail was queued.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn queue_throttled(
+        &self,
+        id: UserId,
+        throttle: MailThrottle,
+        now: Timestamp,
+        min_interval: Duration,
+        mail: OutgoingMail,
+    ) -> Result<bool, RepoError>;
+    /// Stores a generated password next to the current one and queues its mail, in one
+    /// transaction. The current password is untouched.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] for an unknown id.
+    async fn set_pending_password(
+        &self,
+        id: UserId,
+        pending: PendingPassword,
+        mail: OutgoingMail,
+    ) -> Result<(), RepoError>;
+    /// Makes the pending password (if it is still `expected`) the password, requires a
+    /// change, ends every session and API token of the user and queues `mail`, in one
+    /// transaction. `false` when the pending password is no longer `expected`.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn adopt_pending_password(
+        &self,
+        id: UserId,
+        expected: PasswordHash,
+        mail: OutgoingMail,
+    ) -> Result<bool, RepoError>;
+    /// Replaces the password, clears any pending one and the change requirement, ends
+    /// every session but `keep_session`, revokes every API token and queues `mail`, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] for an unknown id.
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: PasswordHash,
+        keep_session: Option<String>,
+        mail: OutgoingMail,
+    ) -> Result<(), RepoError>;
+    /// Records (or clears) an address waiting for confirmation and queues `mails`, in
+    /// one transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] for an unknown id.
+    async fn set_pending_email(
+        &self,
+        id: UserId,
+        pending: Option<Email>,
+        mails: Vec<OutgoingMail>,
+    ) -> Result<(), RepoError>;
+    /// Makes the pending address (if it is still `expected`) the account's address;
+    /// `false` when it is not pending any more.
+    ///
+    /// # Errors
+    /// [`RepoError::EmailTaken`] when another account has the address now.
+    async fn adopt_pending_email(&self, id: UserId, expected: &Email) -> Result<bool, RepoError>;
     /// Inserts many users in batches (sample data); returns their ids in order.
     ///
     /// # Errors
@@ -412,6 +494,9 @@ pub trait TokenSigner: Send + Sync {
     /// # Errors
     /// [`TokenError::Invalid`].
     fn verify_signature(&self, purpose: &str, token: &str) -> Result<SignedClaims, TokenError>;
+    /// A keyed digest of a secret (API tokens, session ids) to store instead of the
+    /// secret itself: a copy of the table hands out nothing usable.
+    fn fingerprint(&self, secret: &str) -> String;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -7,7 +7,9 @@ use catalog_domain::product::{
     Category, CategoryId, CategoryName, Description, Money, OwnerRef, Product, ProductId,
     ProductName, Version, VersionId, VersionName, VersionNumber,
 };
-use catalog_domain::user::{Country, Email, PasswordHash, PersonName, Phone, User, UserId};
+use catalog_domain::user::{
+    Country, Email, PasswordHash, PendingPassword, PersonName, Phone, User, UserId,
+};
 use chrono::SubsecRound;
 
 use crate::entities::{category, product, user, version};
@@ -35,6 +37,18 @@ pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
         Some(c) => Some(Country::parse(c).map_err(|e| corrupt("users.country", e))?),
         None => None,
     };
+    let pending_password = match (m.pending_password_hash, m.pending_password_expires_at) {
+        (Some(h), Some(expires_at)) => Some(PendingPassword {
+            hash: PasswordHash::from_phc(h)
+                .ok_or_else(|| corrupt("users.pending_password_hash", "not PHC"))?,
+            expires_at,
+        }),
+        _ => None,
+    };
+    let pending_email = match m.pending_email.as_deref() {
+        Some(e) => Some(Email::parse(e).map_err(|e| corrupt("users.pending_email", e))?),
+        None => None,
+    };
     Ok(User {
         id: UserId(m.id),
         email,
@@ -48,6 +62,8 @@ pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
         is_verified: m.is_verified,
         is_superuser: m.is_superuser,
         password_change_required: m.password_change_required,
+        pending_password,
+        pending_email,
         date_joined: m.date_joined,
         last_login: m.last_login,
     })

@@ -4,9 +4,13 @@ use async_trait::async_trait;
 use catalog_domain::Timestamp;
 use catalog_domain::access::Group;
 use catalog_domain::mail::OutgoingMail;
-use catalog_domain::ports::{ProfileUpdate, RepoError, UserRepository};
-use catalog_domain::user::{Email, NewUser, PasswordHash, User, UserId, UserWithGroups};
-use sea_orm::sea_query::Expr;
+use std::time::Duration;
+
+use catalog_domain::ports::{MailThrottle, ProfileUpdate, RepoError, UserRepository};
+use catalog_domain::user::{
+    Email, NewUser, PasswordHash, PendingPassword, User, UserId, UserWithGroups,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -43,6 +47,29 @@ fn active(new: &NewUser) -> user::ActiveModel {
 
 fn email_taken() -> RepoError {
     RepoError::EmailTaken
+}
+
+/// Outbox rows written next to an account change are due at once.
+fn now() -> Timestamp {
+    convert::micros(chrono::Utc::now())
+}
+
+async fn end_sessions_and_tokens<C: ConnectionTrait>(
+    conn: &C,
+    id: UserId,
+    keep_session: Option<String>,
+) -> Result<(), RepoError> {
+    let mut sessions = session::Entity::delete_many().filter(session::Column::UserId.eq(id.0));
+    if let Some(keep) = keep_session {
+        sessions = sessions.filter(session::Column::Key.ne(keep));
+    }
+    sessions.exec(conn).await.map_err(db)?;
+    api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(id.0))
+        .exec(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 /// Updates one user with `changes`, reporting an unknown id as `NotFound`.
@@ -130,16 +157,7 @@ impl UserRepository for Store {
         )
         .await?;
         if !is_active {
-            session::Entity::delete_many()
-                .filter(session::Column::UserId.eq(id.0))
-                .exec(&txn)
-                .await
-                .map_err(db)?;
-            api_token::Entity::delete_many()
-                .filter(api_token::Column::UserId.eq(id.0))
-                .exec(&txn)
-                .await
-                .map_err(db)?;
+            end_sessions_and_tokens(&txn, id, None).await?;
         }
         txn.commit().await.map_err(db)
     }
@@ -201,6 +219,176 @@ impl UserRepository for Store {
             vec![(user::Column::LastLogin, Expr::value(convert::micros(at)))],
         )
         .await
+    }
+
+    async fn mark_verified(&self, id: UserId) -> Result<bool, RepoError> {
+        let result = user::Entity::update_many()
+            .col_expr(user::Column::IsVerified, Expr::value(true))
+            .col_expr(user::Column::IsActive, Expr::value(true))
+            .filter(user::Column::Id.eq(id.0))
+            .filter(user::Column::IsVerified.eq(false))
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        Ok(result.rows_affected > 0)
+    }
+
+    async fn queue_throttled(
+        &self,
+        id: UserId,
+        throttle: MailThrottle,
+        now: Timestamp,
+        min_interval: Duration,
+        mail: OutgoingMail,
+    ) -> Result<bool, RepoError> {
+        let column = match throttle {
+            MailThrottle::Verification => user::Column::VerificationSentAt,
+            MailThrottle::RegistrationNotice => user::Column::RegistrationNoticeSentAt,
+        };
+        let now = convert::micros(now);
+        let cutoff =
+            now - chrono::Duration::from_std(min_interval).unwrap_or(chrono::Duration::MAX);
+        let txn = self.conn().begin().await.map_err(db)?;
+        // Check and claim in one statement, so two processes cannot both send.
+        let claimed = user::Entity::update_many()
+            .col_expr(column, Expr::value(now))
+            .filter(user::Column::Id.eq(id.0))
+            .filter(column.is_null().or(column.lte(cutoff)))
+            .exec(&txn)
+            .await
+            .map_err(db)?;
+        if claimed.rows_affected == 0 {
+            return Ok(false);
+        }
+        outbox::enqueue_in(&txn, mail, now).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn set_pending_password(
+        &self,
+        id: UserId,
+        pending: PendingPassword,
+        mail: OutgoingMail,
+    ) -> Result<(), RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        update_user(
+            &txn,
+            id,
+            vec![
+                (
+                    user::Column::PendingPasswordHash,
+                    Expr::value(pending.hash.as_str()),
+                ),
+                (
+                    user::Column::PendingPasswordExpiresAt,
+                    Expr::value(convert::micros(pending.expires_at)),
+                ),
+            ],
+        )
+        .await?;
+        outbox::enqueue_in(&txn, mail, now()).await?;
+        txn.commit().await.map_err(db)
+    }
+
+    async fn adopt_pending_password(
+        &self,
+        id: UserId,
+        expected: PasswordHash,
+        mail: OutgoingMail,
+    ) -> Result<bool, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        let adopted = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(expected.as_str()))
+            .col_expr(
+                user::Column::PendingPasswordHash,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                user::Column::PendingPasswordExpiresAt,
+                Expr::value(Option::<Timestamp>::None),
+            )
+            .col_expr(user::Column::PasswordChangeRequired, Expr::value(true))
+            .filter(user::Column::Id.eq(id.0))
+            .filter(user::Column::PendingPasswordHash.eq(expected.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(db)?;
+        if adopted.rows_affected == 0 {
+            return Ok(false);
+        }
+        end_sessions_and_tokens(&txn, id, None).await?;
+        outbox::enqueue_in(&txn, mail, now()).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: PasswordHash,
+        keep_session: Option<String>,
+        mail: OutgoingMail,
+    ) -> Result<(), RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        update_user(
+            &txn,
+            id,
+            vec![
+                (user::Column::PasswordHash, Expr::value(hash.as_str())),
+                (
+                    user::Column::PendingPasswordHash,
+                    Expr::value(Option::<String>::None),
+                ),
+                (
+                    user::Column::PendingPasswordExpiresAt,
+                    Expr::value(Option::<Timestamp>::None),
+                ),
+                (user::Column::PasswordChangeRequired, Expr::value(false)),
+            ],
+        )
+        .await?;
+        end_sessions_and_tokens(&txn, id, keep_session).await?;
+        outbox::enqueue_in(&txn, mail, now()).await?;
+        txn.commit().await.map_err(db)
+    }
+
+    async fn set_pending_email(
+        &self,
+        id: UserId,
+        pending: Option<Email>,
+        mails: Vec<OutgoingMail>,
+    ) -> Result<(), RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        update_user(
+            &txn,
+            id,
+            vec![(
+                user::Column::PendingEmail,
+                Expr::value(pending.map(|e| e.as_str().to_owned())),
+            )],
+        )
+        .await?;
+        for mail in mails {
+            outbox::enqueue_in(&txn, mail, now()).await?;
+        }
+        txn.commit().await.map_err(db)
+    }
+
+    async fn adopt_pending_email(&self, id: UserId, expected: &Email) -> Result<bool, RepoError> {
+        let result = user::Entity::update_many()
+            .col_expr(user::Column::Email, Expr::value(expected.as_str()))
+            .col_expr(user::Column::EmailKey, Expr::value(expected.key()))
+            .col_expr(
+                user::Column::PendingEmail,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(user::Column::Id.eq(id.0))
+            .filter(user::Column::PendingEmail.eq(expected.as_str()))
+            .exec(self.conn())
+            .await
+            .map_err(|e| repo_err(e, email_taken))?;
+        Ok(result.rows_affected > 0)
     }
 
     async fn insert_many(&self, users: Vec<NewUser>) -> Result<Vec<UserId>, RepoError> {

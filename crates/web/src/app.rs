@@ -13,13 +13,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use catalog_domain::services::Ports;
 use catalog_storage::Store;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::adapters::clock::SystemClock;
+use crate::adapters::media::LocalMediaStore;
 use crate::adapters::password::Argon2Hasher;
+use crate::adapters::random::OsRandom;
+use crate::adapters::token::HmacSigner;
 use crate::settings::Settings;
 
 /// Bodies of everything but uploads (SPEC §8).
@@ -31,6 +35,8 @@ pub enum StartError {
     Storage(#[from] catalog_storage::StorageError),
     #[error(transparent)]
     Hasher(#[from] catalog_domain::ports::HashError),
+    #[error("CATALOG_SECRET_KEY cannot key HMAC")]
+    SecretKey,
     #[error(
         "the database schema is out of date; run `catalog migrate` or set CATALOG_AUTO_MIGRATE=true"
     )]
@@ -62,6 +68,8 @@ pub struct AppState {
 pub async fn connect(settings: &Settings) -> Result<(Store, Ports), StartError> {
     let store = Store::connect(settings.database_url()).await?;
     let hasher = Argon2Hasher::owasp()?;
+    let signer = HmacSigner::new(settings.secret_key.expose_secret().as_bytes())
+        .map_err(|_| StartError::SecretKey)?;
     let shared = Arc::new(store.clone());
     let ports = Ports {
         users: shared.clone(),
@@ -70,8 +78,12 @@ pub async fn connect(settings: &Settings) -> Result<(Store, Ports), StartError> 
         products: shared.clone(),
         versions: shared.clone(),
         sessions: shared.clone(),
-        tokens: shared,
+        tokens: shared.clone(),
+        outbox: shared,
         hasher: Arc::new(hasher),
+        signer: Arc::new(signer),
+        random: Arc::new(OsRandom),
+        media: Arc::new(LocalMediaStore::new(settings.media_dir.clone())),
         clock: Arc::new(SystemClock),
     };
     Ok((store, ports))

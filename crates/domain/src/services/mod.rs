@@ -1,6 +1,7 @@
 //! Use cases: each orchestrates ports around the pure rules and answers with its own
 //! error type, so callers can match on what matters to them.
 
+pub mod accounts;
 pub mod admin;
 pub mod demo;
 pub mod dispatch;
@@ -8,8 +9,9 @@ pub mod dispatch;
 use std::sync::Arc;
 
 use crate::ports::{
-    ApiTokenRepository, CategoryRepository, Clock, GroupRepository, PasswordHasher,
-    ProductRepository, SessionRepository, UserRepository, VersionRepository,
+    ApiTokenRepository, CategoryRepository, Clock, GroupRepository, MediaStore, OutboxRepository,
+    PasswordHasher, ProductRepository, Random, SessionRepository, TokenSigner, UserRepository,
+    VersionRepository,
 };
 
 /// The repositories and services every use case draws from, cheap to clone.
@@ -22,7 +24,11 @@ pub struct Ports {
     pub versions: Arc<dyn VersionRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub tokens: Arc<dyn ApiTokenRepository>,
+    pub outbox: Arc<dyn OutboxRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
+    pub signer: Arc<dyn TokenSigner>,
+    pub random: Arc<dyn Random>,
+    pub media: Arc<dyn MediaStore>,
     pub clock: Arc<dyn Clock>,
 }
 

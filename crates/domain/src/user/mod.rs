@@ -65,6 +65,13 @@ impl PersonName {
     }
 }
 
+/// A generated password waiting for its first use (password reset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPassword {
+    pub hash: PasswordHash,
+    pub expires_at: Timestamp,
+}
+
 /// An account as storage returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -81,6 +88,10 @@ pub struct User {
     pub is_verified: bool,
     pub is_superuser: bool,
     pub password_change_required: bool,
+    /// A generated password from a reset, until it is used or expires.
+    pub pending_password: Option<PendingPassword>,
+    /// A new address waiting for confirmation.
+    pub pending_email: Option<Email>,
     pub date_joined: Timestamp,
     pub last_login: Option<Timestamp>,
 }

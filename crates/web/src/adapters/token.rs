@@ -80,6 +80,14 @@ impl TokenSigner for HmacSigner {
         Ok(claims)
     }
 
+    fn fingerprint(&self, secret: &str) -> String {
+        let tag = self
+            .mac("fingerprint", secret.as_bytes())
+            .finalize()
+            .into_bytes();
+        tag.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     fn verify_signature(&self, purpose: &str, token: &str) -> Result<SignedClaims, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid);
@@ -204,6 +212,20 @@ mod tests {
         assert_eq!(
             signer().verify("verify", &token, at(0), DAY),
             Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_stable_and_fit_the_digest_column() {
+        let a = signer().fingerprint("raw-token");
+        assert_eq!(a, signer().fingerprint("raw-token"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, signer().fingerprint("raw-token2"));
+        let other = HmacSigner::new(b"another key, also long enough....").unwrap();
+        assert_ne!(
+            a,
+            other.fingerprint("raw-token"),
+            "a stolen table is useless without the key"
         );
     }
 

@@ -38,7 +38,11 @@ impl Mocks {
             versions: Arc::new(MockVersionRepository::new()),
             sessions: Arc::new(MockSessionRepository::new()),
             tokens: Arc::new(MockApiTokenRepository::new()),
+            outbox: Arc::new(MockOutboxRepository::new()),
             hasher: Arc::new(self.hasher),
+            signer: Arc::new(MockTokenSigner::new()),
+            random: Arc::new(MockRandom::new()),
+            media: Arc::new(MockMediaStore::new()),
             clock: Arc::new(clock),
         })
     }
@@ -58,6 +62,8 @@ fn stored(new: NewUser) -> User {
         is_verified: new.is_verified,
         is_superuser: new.is_superuser,
         password_change_required: false,
+        pending_password: None,
+        pending_email: None,
         date_joined: new.date_joined,
         last_login: None,
     }

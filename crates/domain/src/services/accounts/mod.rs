@@ -1,0 +1,177 @@
+//! Accounts: registration, email confirmation, sign-in, API tokens, password reset and
+//! change, email change, profile and avatar, deactivation.
+//!
+//! Every answer that could reveal whether an address is registered (registration, reset,
+//! resend) is the same either way and costs the same work: one password hash.
+
+use std::time::Duration;
+
+use crate::Timestamp;
+use crate::access::Actor;
+use crate::fields::FieldErrors;
+use crate::mail::{MailKind, MailSecret, OutgoingMail};
+use crate::ports::{
+    HashError, MailThrottle, MediaError, PasswordCheck, ProfileUpdate, RepoError, SignedClaims,
+    TokenError,
+};
+use crate::user::{
+    Country, Email, NewUser, Password, PasswordAttempt, PasswordContext, PendingPassword,
+    PersonName, Phone, User, UserId,
+};
+
+use super::Ports;
+
+mod errors;
+mod passwords;
+mod profile;
+mod registration;
+mod sign_in;
+
+pub use errors::*;
+
+/// Verification and email-change links work for three days.
+pub const LINK_MAX_AGE: Duration = Duration::from_secs(3 * 24 * 3600);
+/// A generated password works for one hour.
+pub const GENERATED_PASSWORD_TTL: Duration = Duration::from_secs(3600);
+/// At most one verification mail per address in this interval.
+pub const RESEND_INTERVAL: Duration = Duration::from_secs(180);
+/// At most one "someone tried to register" notice per address in this interval.
+pub const NOTICE_INTERVAL: Duration = Duration::from_secs(3600);
+pub const GENERATED_PASSWORD_LEN: usize = 16;
+pub const API_TOKEN_BYTES: usize = 32;
+
+const VERIFY: &str = "verify-email";
+const EMAIL_CHANGE: &str = "change-email";
+
+#[derive(Debug, Clone)]
+pub struct AccountsConfig {
+    /// `CATALOG_PUBLIC_URL`: links in mail are built from it, never from a request.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountsService {
+    ports: Ports,
+    config: AccountsConfig,
+}
+
+fn std_to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+fn password_problems(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    e: &crate::user::PasswordError,
+) {
+    for problem in &e.problems {
+        errors.add(field, problem);
+    }
+}
+
+impl AccountsService {
+    pub fn new(ports: Ports, config: AccountsConfig) -> Self {
+        let public_url = config.public_url.trim_end_matches('/').to_owned();
+        Self {
+            ports,
+            config: AccountsConfig { public_url },
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.ports.clock.now()
+    }
+
+    fn greeting(user_first: &PersonName) -> String {
+        user_first.as_str().to_owned()
+    }
+
+    fn verification_mail(&self, email: &Email, name: String) -> OutgoingMail {
+        let token = self.ports.signer.sign(VERIFY, &email.key(), self.now());
+        OutgoingMail {
+            to: email.clone(),
+            kind: MailKind::Verification,
+            recipient_name: name,
+            link: Some(MailSecret::new(format!(
+                "{}/users/verify/{token}",
+                self.config.public_url
+            ))),
+            secret: None,
+            detail: None,
+        }
+    }
+
+    fn notice(&self, to: &Email, kind: MailKind, name: String) -> OutgoingMail {
+        OutgoingMail {
+            to: to.clone(),
+            kind,
+            recipient_name: name,
+            link: None,
+            secret: None,
+            detail: None,
+        }
+    }
+
+    /// Re-sends the verification link unless one went out in the last three minutes.
+    async fn resend_link(&self, user: &User) -> Result<bool, RepoError> {
+        let mail = self.verification_mail(&user.email, Self::greeting(&user.first_name));
+        self.ports
+            .users
+            .queue_throttled(
+                user.id,
+                MailThrottle::Verification,
+                self.now(),
+                RESEND_INTERVAL,
+                mail,
+            )
+            .await
+    }
+
+    async fn user_for_link(
+        &self,
+        purpose: &str,
+        token: &str,
+    ) -> Result<(SignedClaims, Option<User>), LinkError> {
+        let claims = self
+            .ports
+            .signer
+            .verify_signature(purpose, token)
+            .map_err(|_| LinkError::Invalid)?;
+        let key = claims
+            .subject
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let user = match purpose {
+            VERIFY => {
+                let email = Email::parse(&key).map_err(|_| LinkError::Invalid)?;
+                self.ports.users.find_by_email(&email).await?
+            }
+            _ => {
+                let id = claims
+                    .subject
+                    .split_once(':')
+                    .and_then(|(id, _)| id.parse().ok())
+                    .ok_or(LinkError::Invalid)?;
+                self.ports.users.find_by_id(UserId(id)).await?
+            }
+        };
+        Ok((claims, user))
+    }
+
+    fn check_age(&self, purpose: &str, token: &str) -> Result<(), LinkError> {
+        match self
+            .ports
+            .signer
+            .verify(purpose, token, self.now(), LINK_MAX_AGE)
+        {
+            Ok(_) => Ok(()),
+            Err(TokenError::Expired) => Err(LinkError::Expired),
+            Err(TokenError::Invalid) => Err(LinkError::Invalid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

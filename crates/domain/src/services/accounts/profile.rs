@@ -1,0 +1,203 @@
+//! Email change, profile, avatar and deactivation.
+
+use super::*;
+
+impl AccountsService {
+    /// Starts an email change: nothing changes until the link mailed to the new address
+    /// is opened; the current address is told.
+    ///
+    /// # Errors
+    /// [`EmailChangeError::Invalid`] with field errors.
+    pub async fn request_email_change(
+        &self,
+        id: UserId,
+        new_email: &str,
+        password: &str,
+    ) -> Result<(), EmailChangeError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(RepoError::NotFound)?;
+        let mut errors = FieldErrors::new();
+        let new_email = Email::parse(new_email)
+            .map_err(|e| errors.add("new_email", e))
+            .ok();
+        let password_ok = match PasswordAttempt::new(password) {
+            Some(attempt) => {
+                self.ports
+                    .hasher
+                    .verify(&attempt, user.password_hash.clone())
+                    .await?
+                    != PasswordCheck::Invalid
+            }
+            None => false,
+        };
+        if !password_ok {
+            errors.add("password", "Your password was entered incorrectly.");
+        }
+        if let Some(new) = &new_email {
+            if new.key() == user.email.key() {
+                errors.add("new_email", "This is already your email address.");
+            } else if self.ports.users.find_by_email(new).await?.is_some() {
+                errors.add("new_email", "An account with this email already exists.");
+            }
+        }
+        let Some(new_email) = new_email else {
+            return Err(EmailChangeError::Invalid(errors));
+        };
+        errors.check().map_err(EmailChangeError::Invalid)?;
+        let token = self.ports.signer.sign(
+            EMAIL_CHANGE,
+            &format!("{}:{}", user.id, new_email.key()),
+            self.now(),
+        );
+        let name = Self::greeting(&user.first_name);
+        let confirm = OutgoingMail {
+            link: Some(MailSecret::new(format!(
+                "{}/users/email-change/{token}",
+                self.config.public_url
+            ))),
+            ..self.notice(&new_email, MailKind::EmailChangeConfirmation, name.clone())
+        };
+        let notice = OutgoingMail {
+            detail: Some(new_email.to_string()),
+            ..self.notice(&user.email, MailKind::EmailChangeNotice, name)
+        };
+        self.ports
+            .users
+            .set_pending_email(id, Some(new_email), vec![confirm, notice])
+            .await?;
+        Ok(())
+    }
+
+    /// Reads an email-change link without changing anything; returns the new address.
+    ///
+    /// # Errors
+    /// [`ConfirmEmailChangeError`] for bad, expired or used links.
+    pub async fn check_email_change(
+        &self,
+        token: &str,
+    ) -> Result<(User, Email), ConfirmEmailChangeError> {
+        let (claims, user) = self.user_for_link(EMAIL_CHANGE, token).await?;
+        let user = user.ok_or(LinkError::Invalid)?;
+        let wanted = claims
+            .subject
+            .split_once(':')
+            .map(|(_, k)| k.to_owned())
+            .unwrap_or_default();
+        let pending = user
+            .pending_email
+            .clone()
+            .filter(|p| p.key() == wanted)
+            .ok_or(ConfirmEmailChangeError::AlreadyUsed)?;
+        self.check_age(EMAIL_CHANGE, token)?;
+        Ok((user, pending))
+    }
+
+    /// Confirms an email change: the new address becomes the account's. Single use.
+    ///
+    /// # Errors
+    /// [`ConfirmEmailChangeError`] for bad, expired or used links, or a taken address.
+    pub async fn confirm_email_change(&self, token: &str) -> Result<User, ConfirmEmailChangeError> {
+        let (mut user, pending) = self.check_email_change(token).await?;
+        match self
+            .ports
+            .users
+            .adopt_pending_email(user.id, &pending)
+            .await
+        {
+            Ok(true) => {
+                user.email = pending;
+                user.pending_email = None;
+                Ok(user)
+            }
+            Ok(false) => Err(ConfirmEmailChangeError::AlreadyUsed),
+            Err(RepoError::EmailTaken) => Err(ConfirmEmailChangeError::EmailTaken),
+            Err(e) => Err(LinkError::Unexpected(e).into()),
+        }
+    }
+
+    /// Replaces the profile fields. Invalid input changes nothing at all.
+    ///
+    /// # Errors
+    /// [`ProfileError::Invalid`] with field errors.
+    pub async fn update_profile(
+        &self,
+        id: UserId,
+        input: ProfileInput<'_>,
+    ) -> Result<User, ProfileError> {
+        let mut errors = FieldErrors::new();
+        let first_name = PersonName::parse(input.first_name)
+            .map_err(|e| errors.add("first_name", e))
+            .ok();
+        let last_name = PersonName::parse(input.last_name)
+            .map_err(|e| errors.add("last_name", e))
+            .ok();
+        let country = match input.country.trim() {
+            "" => Some(None),
+            code => Country::parse(code)
+                .map(Some)
+                .map_err(|e| errors.add("country", e))
+                .ok(),
+        };
+        let phone = match (input.phone.trim(), country) {
+            ("", _) => Some(None),
+            (raw, Some(country)) => Phone::parse(raw, country)
+                .map(Some)
+                .map_err(|e| errors.add("phone", e))
+                .ok(),
+            // The country was invalid: the phone cannot be read yet.
+            (_, None) => None,
+        };
+        match (first_name, last_name, phone, country) {
+            (Some(first_name), Some(last_name), Some(phone), Some(country))
+                if errors.is_empty() =>
+            {
+                let profile = ProfileUpdate {
+                    first_name,
+                    last_name,
+                    phone,
+                    country,
+                };
+                Ok(self.ports.users.update_profile(id, profile).await?)
+            }
+            _ => Err(ProfileError::Invalid(errors)),
+        }
+    }
+
+    /// Stores a new avatar (decoded, checked, re-encoded) and removes the old one.
+    ///
+    /// # Errors
+    /// [`AvatarError::Image`] for anything that is not an acceptable image.
+    pub async fn set_avatar(&self, id: UserId, bytes: Vec<u8>) -> Result<User, AvatarError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(RepoError::NotFound)?;
+        let key = self.ports.media.save_image("avatars", bytes).await?;
+        if let Err(e) = self.ports.users.set_avatar(id, Some(key.clone())).await {
+            let _ = self.ports.media.delete(&key).await;
+            return Err(e.into());
+        }
+        if let Some(old) = &user.avatar {
+            // A stale file is harmless; failing the request for it would not be.
+            let _ = self.ports.media.delete(old).await;
+        }
+        Ok(User {
+            avatar: Some(key),
+            ..user
+        })
+    }
+
+    /// Deactivates the account and ends its sessions and API tokens.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the database fails.
+    pub async fn deactivate(&self, id: UserId) -> Result<(), RepoError> {
+        self.ports.users.set_active(id, false).await
+    }
+}

@@ -1,0 +1,134 @@
+//! Registration and confirming the address.
+
+use super::*;
+
+impl AccountsService {
+    /// Registers an inactive, unverified account and queues its verification mail in the
+    /// same transaction. An address that is registered already gets the same answer; its
+    /// owner is told (at most once an hour), or, if unverified, sent the link again.
+    ///
+    /// # Errors
+    /// [`RegisterError::Invalid`] with field errors; then nothing is stored or sent.
+    pub async fn register(
+        &self,
+        email: &str,
+        password1: &str,
+        password2: &str,
+    ) -> Result<(), RegisterError> {
+        let mut errors = FieldErrors::new();
+        let email = Email::parse(email).map_err(|e| errors.add("email", e)).ok();
+        if password1 != password2 {
+            errors.add("password2", "The two password fields didn't match.");
+        }
+        let context = PasswordContext {
+            email: email.as_ref().map(Email::as_str),
+            ..PasswordContext::default()
+        };
+        let password = Password::parse(password1, context)
+            .map_err(|e| password_problems(&mut errors, "password1", &e))
+            .ok();
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(RegisterError::Invalid(errors));
+        };
+        errors.check().map_err(RegisterError::Invalid)?;
+        // Hash in every case so that a known address answers as slowly as a new one.
+        let password_hash = self.ports.hasher.hash(&password).await?;
+        if let Some(existing) = self.ports.users.find_by_email(&email).await? {
+            self.tell_existing(&existing).await?;
+            return Ok(());
+        }
+        let user = NewUser {
+            email: email.clone(),
+            password_hash,
+            is_active: false,
+            is_verified: false,
+            is_superuser: false,
+            first_name: PersonName::default(),
+            last_name: PersonName::default(),
+            date_joined: self.now(),
+        };
+        let mail = self.verification_mail(&email, String::new());
+        match self.ports.users.insert_with_mail(user, mail).await {
+            // Another registration of this address won the race; it sends the mail.
+            Ok(_) | Err(RepoError::EmailTaken) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn tell_existing(&self, existing: &User) -> Result<(), RepoError> {
+        if existing.is_verified {
+            let mail = self.notice(
+                &existing.email,
+                MailKind::RegistrationAttempt,
+                Self::greeting(&existing.first_name),
+            );
+            self.ports
+                .users
+                .queue_throttled(
+                    existing.id,
+                    MailThrottle::RegistrationNotice,
+                    self.now(),
+                    NOTICE_INTERVAL,
+                    mail,
+                )
+                .await?;
+        } else {
+            self.resend_link(existing).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads a verification link without changing anything (a GET, a mail scanner).
+    ///
+    /// # Errors
+    /// [`LinkError::Invalid`] for a tampered or unknown link, [`LinkError::Expired`] for
+    /// an old link of an account that is still unverified.
+    pub async fn check_verification(&self, token: &str) -> Result<Verification, LinkError> {
+        let (_, user) = self.user_for_link(VERIFY, token).await?;
+        let user = user.ok_or(LinkError::Invalid)?;
+        if user.is_verified {
+            return Ok(Verification::AlreadyVerified);
+        }
+        self.check_age(VERIFY, token)?;
+        Ok(Verification::Pending(Box::new(user)))
+    }
+
+    /// Confirms the address: the account becomes active and verified. Single use: the
+    /// second time the account is verified already.
+    ///
+    /// # Errors
+    /// As [`AccountsService::check_verification`].
+    pub async fn confirm_email(&self, token: &str) -> Result<Verification, LinkError> {
+        match self.check_verification(token).await? {
+            Verification::Pending(mut user) => {
+                if self.ports.users.mark_verified(user.id).await? {
+                    user.is_verified = true;
+                    user.is_active = true;
+                    Ok(Verification::Pending(user))
+                } else {
+                    Ok(Verification::AlreadyVerified)
+                }
+            }
+            Verification::AlreadyVerified => Ok(Verification::AlreadyVerified),
+        }
+    }
+
+    /// Sends the verification link again (at most once per three minutes) when the
+    /// address belongs to an unverified account; answers the same in every case.
+    ///
+    /// # Errors
+    /// [`ResendError::Invalid`] when the input is not an email address.
+    pub async fn resend_verification(&self, email: &str) -> Result<(), ResendError> {
+        let email = Email::parse(email).map_err(|e| {
+            let mut errors = FieldErrors::new();
+            errors.add("email", e);
+            ResendError::Invalid(errors)
+        })?;
+        if let Some(user) = self.ports.users.find_by_email(&email).await?
+            && !user.is_verified
+        {
+            self.resend_link(&user).await?;
+        }
+        Ok(())
+    }
+}

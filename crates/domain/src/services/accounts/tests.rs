@@ -1,0 +1,624 @@
+use std::sync::Arc;
+
+use mockall::predicate::{always, eq};
+
+use super::*;
+use crate::ports::*;
+use crate::user::PasswordHash;
+
+const URL: &str = "https://shop.example";
+
+/// Mocks without expectations: any call a test did not ask for fails it.
+struct Mocks {
+    users: MockUserRepository,
+    tokens: MockApiTokenRepository,
+    groups: MockGroupRepository,
+    hasher: MockPasswordHasher,
+    signer: MockTokenSigner,
+    random: MockRandom,
+    media: MockMediaStore,
+}
+
+fn hash() -> PasswordHash {
+    PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()).unwrap()
+}
+
+fn other_hash() -> PasswordHash {
+    PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$b3RoZXI$b3RoZXI".into()).unwrap()
+}
+
+fn t0() -> Timestamp {
+    chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(20_000)
+}
+
+fn user(email: &str, verified: bool, active: bool) -> User {
+    User {
+        id: UserId(7),
+        email: Email::parse(email).unwrap(),
+        password_hash: Some(hash()),
+        first_name: PersonName::parse("Ann").unwrap(),
+        last_name: PersonName::default(),
+        avatar: None,
+        phone: None,
+        country: None,
+        is_active: active,
+        is_verified: verified,
+        is_superuser: false,
+        password_change_required: false,
+        pending_password: None,
+        pending_email: None,
+        date_joined: t0(),
+        last_login: None,
+    }
+}
+
+impl Mocks {
+    fn new() -> Self {
+        let mut signer = MockTokenSigner::new();
+        signer
+            .expect_sign()
+            .returning(|purpose, subject, _| format!("{purpose}.{subject}.sig"));
+        signer
+            .expect_fingerprint()
+            .returning(|v| format!("fp({v})"));
+        Self {
+            users: MockUserRepository::new(),
+            tokens: MockApiTokenRepository::new(),
+            groups: MockGroupRepository::new(),
+            hasher: MockPasswordHasher::new(),
+            signer,
+            random: MockRandom::new(),
+            media: MockMediaStore::new(),
+        }
+    }
+
+    fn service(self) -> AccountsService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(t0());
+        AccountsService::new(
+            Ports {
+                users: Arc::new(self.users),
+                groups: Arc::new(self.groups),
+                categories: Arc::new(MockCategoryRepository::new()),
+                products: Arc::new(MockProductRepository::new()),
+                versions: Arc::new(MockVersionRepository::new()),
+                sessions: Arc::new(MockSessionRepository::new()),
+                tokens: Arc::new(self.tokens),
+                outbox: Arc::new(MockOutboxRepository::new()),
+                hasher: Arc::new(self.hasher),
+                signer: Arc::new(self.signer),
+                random: Arc::new(self.random),
+                media: Arc::new(self.media),
+                clock: Arc::new(clock),
+            },
+            AccountsConfig {
+                public_url: format!("{URL}/"),
+            },
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_registration_hashes_stores_and_sends_nothing() {
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().times(0);
+    m.users.expect_find_by_email().times(0);
+    m.users.expect_insert_with_mail().times(0);
+    m.users.expect_queue_throttled().times(0);
+    let service = m.service();
+    for (email, p1, p2, field) in [
+        (
+            "not-an-email",
+            "velvet thunder 42",
+            "velvet thunder 42",
+            "email",
+        ),
+        (
+            "ann@example.com",
+            "velvet thunder 42",
+            "velvet thunder 43",
+            "password2",
+        ),
+        ("ann@example.com", "password", "password", "password1"),
+        ("ann@example.com", "12345678901", "12345678901", "password1"),
+    ] {
+        match service.register(email, p1, p2).await {
+            Err(RegisterError::Invalid(errors)) => {
+                assert!(!errors.of(field).is_empty(), "{field}: {errors}")
+            }
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_registration_stores_the_user_and_exactly_one_verification_mail_together() {
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().times(1).returning(|_| Ok(hash()));
+    m.users
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Ok(None));
+    m.users
+        .expect_insert_with_mail()
+        .times(1)
+        .withf(|u, mail| {
+            !u.is_active
+                && !u.is_verified
+                && u.email.as_str() == "Ann@example.com"
+                && mail.kind == MailKind::Verification
+                && mail.to.as_str() == "Ann@example.com"
+                && mail.link.as_ref().is_some_and(|l| {
+                    l.expose() == format!("{URL}/users/verify/verify-email.ann@example.com.sig")
+                })
+        })
+        .returning(|u, _| Ok(user(u.email.as_str(), false, false)));
+    m.users.expect_queue_throttled().times(0);
+    m.service()
+        .register("Ann@EXAMPLE.com", "velvet thunder 42", "velvet thunder 42")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_answers_alike_and_tells_its_owner() {
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().times(1).returning(|_| Ok(hash()));
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), true, true))));
+    m.users.expect_insert_with_mail().times(0);
+    m.users
+        .expect_queue_throttled()
+        .times(1)
+        .withf(|_, throttle, _, interval, mail| {
+            *throttle == MailThrottle::RegistrationNotice
+                && *interval == NOTICE_INTERVAL
+                && mail.kind == MailKind::RegistrationAttempt
+        })
+        .returning(|_, _, _, _, _| Ok(true));
+    m.service()
+        .register("ann@example.com", "velvet thunder 42", "velvet thunder 42")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn losing_the_race_for_an_address_is_not_an_error() {
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().returning(|_| Ok(hash()));
+    m.users.expect_find_by_email().returning(|_| Ok(None));
+    m.users
+        .expect_insert_with_mail()
+        .times(1)
+        .returning(|_, _| Err(RepoError::EmailTaken));
+    m.service()
+        .register("ann@example.com", "velvet thunder 42", "velvet thunder 42")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_email_costs_exactly_one_hash_at_sign_in() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Ok(None));
+    m.hasher
+        .expect_verify()
+        .with(always(), eq(None))
+        .times(1)
+        .returning(|_, _| Ok(PasswordCheck::Invalid));
+    m.users.expect_record_login().times(0);
+    let err = m
+        .service()
+        .sign_in("ghost@example.com", "whatever pw")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SignInError::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn a_malformed_email_also_costs_one_hash() {
+    let mut m = Mocks::new();
+    m.users.expect_find_by_email().times(0);
+    m.hasher
+        .expect_verify()
+        .times(1)
+        .returning(|_, _| Ok(PasswordCheck::Invalid));
+    let err = m
+        .service()
+        .sign_in("not an email", "whatever pw")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SignInError::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn a_right_password_signs_in_and_records_the_login() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), true, true))));
+    m.hasher.expect_verify().times(1).returning(|_, _| {
+        Ok(PasswordCheck::Valid {
+            needs_rehash: false,
+        })
+    });
+    m.users
+        .expect_record_login()
+        .with(eq(UserId(7)), eq(t0()))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    m.hasher.expect_hash().times(0);
+    let signed = m
+        .service()
+        .sign_in("ann@example.com", "velvet thunder 42")
+        .await
+        .unwrap();
+    assert!(!signed.password_change_required);
+}
+
+#[tokio::test]
+async fn an_outdated_hash_is_upgraded_at_sign_in() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), true, true))));
+    m.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(PasswordCheck::Valid { needs_rehash: true }));
+    m.hasher
+        .expect_hash()
+        .times(1)
+        .returning(|_| Ok(other_hash()));
+    m.users
+        .expect_set_password()
+        .with(eq(UserId(7)), eq(other_hash()), eq(false))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    m.users.expect_record_login().returning(|_, _| Ok(()));
+    m.service()
+        .sign_in("ann@example.com", "velvet thunder 42")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_deactivated_account_gets_the_generic_refusal() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), true, false))));
+    m.hasher.expect_verify().returning(|_, _| {
+        Ok(PasswordCheck::Valid {
+            needs_rehash: false,
+        })
+    });
+    m.users.expect_record_login().times(0);
+    let err = m
+        .service()
+        .sign_in("ann@example.com", "velvet thunder 42")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SignInError::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn an_unverified_account_is_told_and_sent_the_link_again() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), false, false))));
+    m.hasher.expect_verify().returning(|_, _| {
+        Ok(PasswordCheck::Valid {
+            needs_rehash: false,
+        })
+    });
+    m.users
+        .expect_queue_throttled()
+        .withf(|_, throttle, _, interval, mail| {
+            *throttle == MailThrottle::Verification
+                && *interval == RESEND_INTERVAL
+                && mail.kind == MailKind::Verification
+        })
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(true));
+    let err = m
+        .service()
+        .sign_in("ann@example.com", "velvet thunder 42")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SignInError::Unverified { resent: true }));
+}
+
+#[tokio::test]
+async fn the_first_sign_in_with_a_generated_password_adopts_it_and_requires_a_change() {
+    let mut m = Mocks::new();
+    m.users.expect_find_by_email().returning(|e| {
+        let mut u = user(e.as_str(), true, true);
+        u.pending_password = Some(PendingPassword {
+            hash: other_hash(),
+            expires_at: t0() + chrono::Duration::minutes(30),
+        });
+        Ok(Some(u))
+    });
+    m.hasher
+        .expect_verify()
+        .with(always(), eq(Some(hash())))
+        .times(1)
+        .returning(|_, _| Ok(PasswordCheck::Invalid));
+    m.hasher
+        .expect_verify()
+        .with(always(), eq(Some(other_hash())))
+        .times(1)
+        .returning(|_, _| {
+            Ok(PasswordCheck::Valid {
+                needs_rehash: false,
+            })
+        });
+    m.users
+        .expect_adopt_pending_password()
+        .withf(|id, expected, mail| {
+            *id == UserId(7) && *expected == other_hash() && mail.kind == MailKind::PasswordChanged
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    m.users.expect_record_login().returning(|_, _| Ok(()));
+    let signed = m
+        .service()
+        .sign_in("ann@example.com", "Gen3ratedPassw0rd")
+        .await
+        .unwrap();
+    assert!(signed.password_change_required);
+}
+
+#[tokio::test]
+async fn an_expired_generated_password_is_refused_without_touching_anything() {
+    let mut m = Mocks::new();
+    m.users.expect_find_by_email().returning(|e| {
+        let mut u = user(e.as_str(), true, true);
+        u.pending_password = Some(PendingPassword {
+            hash: other_hash(),
+            expires_at: t0() - chrono::Duration::seconds(1),
+        });
+        Ok(Some(u))
+    });
+    m.hasher
+        .expect_verify()
+        .times(1)
+        .returning(|_, _| Ok(PasswordCheck::Invalid));
+    m.users.expect_adopt_pending_password().times(0);
+    let err = m
+        .service()
+        .sign_in("ann@example.com", "Gen3ratedPassw0rd")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SignInError::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn a_reset_for_an_unknown_email_changes_nothing_and_sends_nothing() {
+    let mut m = Mocks::new();
+    m.random
+        .expect_password()
+        .returning(|_| "Kx7pQ2mW9rTz4hAb".into());
+    m.hasher.expect_hash().times(1).returning(|_| Ok(hash()));
+    m.users
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Ok(None));
+    m.users.expect_set_pending_password().times(0);
+    m.users.expect_queue_throttled().times(0);
+    m.users.expect_set_password().times(0);
+    m.service()
+        .request_password_reset("ghost@example.com")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_reset_stores_a_pending_password_and_leaves_the_current_one_alone() {
+    let mut m = Mocks::new();
+    m.random
+        .expect_password()
+        .returning(|_| "Kx7pQ2mW9rTz4hAb".into());
+    m.hasher
+        .expect_hash()
+        .times(1)
+        .returning(|_| Ok(other_hash()));
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), true, true))));
+    m.users
+        .expect_set_pending_password()
+        .withf(|id, pending, mail| {
+            *id == UserId(7)
+                && pending.hash == other_hash()
+                && pending.expires_at == t0() + chrono::Duration::hours(1)
+                && mail.kind == MailKind::GeneratedPassword
+                && mail
+                    .secret
+                    .as_ref()
+                    .is_some_and(|s| s.expose() == "Kx7pQ2mW9rTz4hAb")
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    m.users.expect_set_password().times(0);
+    m.users.expect_change_password().times(0);
+    m.service()
+        .request_password_reset("ann@example.com")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_reset_for_an_unverified_account_resends_the_link_instead() {
+    let mut m = Mocks::new();
+    m.random
+        .expect_password()
+        .returning(|_| "Kx7pQ2mW9rTz4hAb".into());
+    m.hasher.expect_hash().returning(|_| Ok(hash()));
+    m.users
+        .expect_find_by_email()
+        .returning(|e| Ok(Some(user(e.as_str(), false, false))));
+    m.users.expect_set_pending_password().times(0);
+    m.users
+        .expect_queue_throttled()
+        .withf(|_, throttle, _, _, _| *throttle == MailThrottle::Verification)
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(true));
+    m.service()
+        .request_password_reset("ann@example.com")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_old_password_changes_nothing() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(user("ann@example.com", true, true))));
+    m.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(PasswordCheck::Invalid));
+    m.hasher.expect_hash().times(0);
+    m.users.expect_change_password().times(0);
+    let err = m
+        .service()
+        .change_password(
+            UserId(7),
+            "wrong",
+            "velvet thunder 42",
+            "velvet thunder 42",
+            None,
+        )
+        .await
+        .unwrap_err();
+    let PasswordChangeError::Invalid(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(!errors.of("old_password").is_empty());
+}
+
+#[tokio::test]
+async fn a_password_change_ends_other_sessions_in_one_step() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(user("ann@example.com", true, true))));
+    m.hasher.expect_verify().returning(|_, _| {
+        Ok(PasswordCheck::Valid {
+            needs_rehash: false,
+        })
+    });
+    m.hasher
+        .expect_hash()
+        .times(1)
+        .returning(|_| Ok(other_hash()));
+    m.users
+        .expect_change_password()
+        .withf(|id, h, keep, mail| {
+            *id == UserId(7)
+                && *h == other_hash()
+                && keep.as_deref() == Some("this-session")
+                && mail.kind == MailKind::PasswordChanged
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+    m.service()
+        .change_password(
+            UserId(7),
+            "old password 1",
+            "velvet thunder 42",
+            "velvet thunder 42",
+            Some("this-session".into()),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn api_tokens_are_stored_as_fingerprints() {
+    let mut m = Mocks::new();
+    m.random
+        .expect_token()
+        .with(eq(API_TOKEN_BYTES))
+        .returning(|_| "raw-token".into());
+    m.tokens
+        .expect_insert()
+        .with(eq(UserId(7)), eq("fp(raw-token)".to_owned()), eq(t0()))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let token = m.service().issue_api_token(UserId(7)).await.unwrap();
+    assert_eq!(token, "raw-token");
+}
+
+#[tokio::test]
+async fn invalid_profile_input_saves_nothing() {
+    let mut m = Mocks::new();
+    m.users.expect_update_profile().times(0);
+    let err = m
+        .service()
+        .update_profile(
+            UserId(7),
+            ProfileInput {
+                first_name: "Ann",
+                last_name: "Lee",
+                phone: "12345",
+                country: "",
+            },
+        )
+        .await
+        .unwrap_err();
+    let ProfileError::Invalid(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(!errors.of("phone").is_empty());
+    let mut m = Mocks::new();
+    m.users.expect_update_profile().times(0);
+    let err = m
+        .service()
+        .update_profile(
+            UserId(7),
+            ProfileInput {
+                first_name: "Ann",
+                last_name: "Lee",
+                phone: "",
+                country: "XX",
+            },
+        )
+        .await
+        .unwrap_err();
+    let ProfileError::Invalid(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(!errors.of("country").is_empty());
+}
+
+#[tokio::test]
+async fn a_national_phone_number_is_read_in_the_chosen_country() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_update_profile()
+        .withf(|_, p| {
+            p.phone.as_ref().is_some_and(|p| p.e164() == "+79123456789")
+                && p.country.map(|c| c.code()) == Some("RU")
+        })
+        .times(1)
+        .returning(|_, _| Ok(user("ann@example.com", true, true)));
+    m.service()
+        .update_profile(
+            UserId(7),
+            ProfileInput {
+                first_name: "Ann",
+                last_name: "",
+                phone: "8 912 345-67-89",
+                country: "ru",
+            },
+        )
+        .await
+        .unwrap();
+}
