@@ -12,6 +12,7 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use catalog_domain::services::Ports;
+use catalog_domain::services::accounts::{AccountsConfig, AccountsService};
 use catalog_storage::Store;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -24,6 +25,7 @@ use crate::adapters::media::LocalMediaStore;
 use crate::adapters::password::Argon2Hasher;
 use crate::adapters::random::OsRandom;
 use crate::adapters::token::HmacSigner;
+use crate::session::DbSessionStore;
 use crate::settings::Settings;
 
 /// Bodies of everything but uploads (SPEC §8).
@@ -59,6 +61,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub ports: Ports,
+    pub accounts: AccountsService,
 }
 
 /// Connects to the database and wires every adapter into the ports.
@@ -103,17 +106,30 @@ pub async fn build(settings: Settings) -> Result<AppState, StartError> {
     } else if store.has_pending_migrations().await? {
         return Err(StartError::PendingMigrations);
     }
+    let accounts = AccountsService::new(
+        ports.clone(),
+        AccountsConfig {
+            public_url: settings.public_url.as_str().to_owned(),
+        },
+    );
     Ok(AppState {
         settings: Arc::new(settings),
         store,
         ports,
+        accounts,
     })
 }
 
 pub fn router(state: AppState) -> Router {
+    let sessions = crate::session::layer(
+        &state.settings,
+        DbSessionStore::new(state.ports.sessions.clone(), state.ports.signer.clone()),
+    );
+    let pages = crate::html::router(state.clone()).layer(sessions);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(pages)
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -165,7 +181,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "Not found").into_response()
+    crate::error::WebError::NotFound.into_response()
 }
 
 /// Serves on an already bound listener until `shutdown` resolves, then lets requests in

@@ -6,6 +6,9 @@
 pub mod adapters;
 pub mod app;
 pub mod cli;
+pub mod error;
+pub mod html;
 pub mod jobs;
+pub mod session;
 pub mod settings;
 pub mod telemetry;

@@ -99,6 +99,8 @@ pub enum ProfileError {
     #[error("invalid profile: {0}")]
     Invalid(FieldErrors),
     #[error(transparent)]
+    Media(MediaError),
+    #[error(transparent)]
     Unexpected(#[from] RepoError),
 }
 

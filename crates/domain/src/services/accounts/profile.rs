@@ -128,42 +128,72 @@ impl AccountsService {
         id: UserId,
         input: ProfileInput<'_>,
     ) -> Result<User, ProfileError> {
-        let mut errors = FieldErrors::new();
-        let first_name = PersonName::parse(input.first_name)
-            .map_err(|e| errors.add("first_name", e))
-            .ok();
-        let last_name = PersonName::parse(input.last_name)
-            .map_err(|e| errors.add("last_name", e))
-            .ok();
-        let country = match input.country.trim() {
-            "" => Some(None),
-            code => Country::parse(code)
-                .map(Some)
-                .map_err(|e| errors.add("country", e))
-                .ok(),
-        };
-        let phone = match (input.phone.trim(), country) {
-            ("", _) => Some(None),
-            (raw, Some(country)) => Phone::parse(raw, country)
-                .map(Some)
-                .map_err(|e| errors.add("phone", e))
-                .ok(),
-            // The country was invalid: the phone cannot be read yet.
-            (_, None) => None,
-        };
-        match (first_name, last_name, phone, country) {
-            (Some(first_name), Some(last_name), Some(phone), Some(country))
-                if errors.is_empty() =>
-            {
-                let profile = ProfileUpdate {
-                    first_name,
-                    last_name,
-                    phone,
-                    country,
-                };
-                Ok(self.ports.users.update_profile(id, profile).await?)
+        self.save_profile(id, input, None).await
+    }
+
+    /// Replaces the profile fields and, when `avatar` holds an upload, the avatar. The
+    /// fields are checked first and the image next; if either is refused, nothing at all
+    /// is saved.
+    ///
+    /// # Errors
+    /// [`ProfileError::Invalid`] with field errors (the image's under `avatar`).
+    pub async fn save_profile(
+        &self,
+        id: UserId,
+        input: ProfileInput<'_>,
+        avatar: Option<Vec<u8>>,
+    ) -> Result<User, ProfileError> {
+        let profile = validate_profile(&input).map_err(ProfileError::Invalid)?;
+        let old_avatar = match &avatar {
+            Some(_) => {
+                self.ports
+                    .users
+                    .find_by_id(id)
+                    .await?
+                    .ok_or(RepoError::NotFound)?
+                    .avatar
             }
-            _ => Err(ProfileError::Invalid(errors)),
+            None => None,
+        };
+        let new_avatar = match avatar {
+            Some(bytes) => match self.ports.media.save_image("avatars", bytes).await {
+                Ok(key) => Some(key),
+                Err(e @ (MediaError::NotAnImage | MediaError::TooLarge { .. })) => {
+                    let mut errors = FieldErrors::new();
+                    errors.add("avatar", e);
+                    return Err(ProfileError::Invalid(errors));
+                }
+                Err(e) => return Err(ProfileError::Media(e)),
+            },
+            None => None,
+        };
+        let saved = self.ports.users.update_profile(id, profile).await;
+        let saved = match (saved, &new_avatar) {
+            (Ok(user), Some(key)) => self
+                .ports
+                .users
+                .set_avatar(id, Some(key.clone()))
+                .await
+                .map(|()| User {
+                    avatar: Some(key.clone()),
+                    ..user
+                }),
+            (other, _) => other,
+        };
+        match saved {
+            Ok(user) => {
+                if let (Some(old), Some(_)) = (&old_avatar, &new_avatar) {
+                    // A stale file is harmless; failing the request for it would not be.
+                    let _ = self.ports.media.delete(old).await;
+                }
+                Ok(user)
+            }
+            Err(e) => {
+                if let Some(key) = &new_avatar {
+                    let _ = self.ports.media.delete(key).await;
+                }
+                Err(e.into())
+            }
         }
     }
 
@@ -199,5 +229,43 @@ impl AccountsService {
     /// [`RepoError`] when the database fails.
     pub async fn deactivate(&self, id: UserId) -> Result<(), RepoError> {
         self.ports.users.set_active(id, false).await
+    }
+}
+
+/// Checks the profile form without touching anything.
+fn validate_profile(input: &ProfileInput<'_>) -> Result<ProfileUpdate, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let first_name = PersonName::parse(input.first_name)
+        .map_err(|e| errors.add("first_name", e))
+        .ok();
+    let last_name = PersonName::parse(input.last_name)
+        .map_err(|e| errors.add("last_name", e))
+        .ok();
+    let country = match input.country.trim() {
+        "" => Some(None),
+        code => Country::parse(code)
+            .map(Some)
+            .map_err(|e| errors.add("country", e))
+            .ok(),
+    };
+    let phone = match (input.phone.trim(), country) {
+        ("", _) => Some(None),
+        (raw, Some(country)) => Phone::parse(raw, country)
+            .map(Some)
+            .map_err(|e| errors.add("phone", e))
+            .ok(),
+        // The country was invalid: the phone cannot be read yet.
+        (_, None) => None,
+    };
+    match (first_name, last_name, phone, country) {
+        (Some(first_name), Some(last_name), Some(phone), Some(country)) if errors.is_empty() => {
+            Ok(ProfileUpdate {
+                first_name,
+                last_name,
+                phone,
+                country,
+            })
+        }
+        _ => Err(errors),
     }
 }

@@ -1,0 +1,214 @@
+//! Server-rendered pages. Handlers extract, call one service, and map the result; the
+//! shared pieces (who is looking, the layout's chrome, rendering) live here.
+
+mod accounts;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use catalog_domain::access::Actor;
+use catalog_domain::ports::MediaError;
+use catalog_domain::user::User;
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::error::WebError;
+use crate::session;
+
+/// The signed-in user as pages see them, read afresh for every request.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub user: User,
+    pub actor: Actor,
+}
+
+/// Who is looking: `None` for anonymous visitors.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer(pub Option<Arc<Me>>);
+
+/// What the layout shows about the signed-in user.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub email: String,
+    pub avatar_url: Option<String>,
+}
+
+/// What every page's layout needs.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub user: Option<UserView>,
+    pub csrf: String,
+    pub flashes: Vec<String>,
+}
+
+pub fn media_url(key: &str) -> String {
+    format!("/media/{key}")
+}
+
+impl Chrome {
+    /// Builds the chrome, creating the session's CSRF token if needed and taking the
+    /// flash messages queued for this page.
+    ///
+    /// # Errors
+    /// [`WebError::Unavailable`] when the session store fails.
+    pub async fn build(
+        state: &AppState,
+        session: &Session,
+        viewer: &Viewer,
+    ) -> Result<Self, WebError> {
+        Ok(Self {
+            user: viewer.0.as_ref().map(|me| UserView {
+                email: me.user.email.to_string(),
+                avatar_url: me.user.avatar.as_deref().map(media_url),
+            }),
+            csrf: session::csrf_token(session, state.ports.random.as_ref()).await?,
+            flashes: session::take_flashes(session).await,
+        })
+    }
+}
+
+/// Renders a template with a status.
+pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, WebError> {
+    let html = template
+        .render()
+        .map_err(|e| WebError::Internal(format!("template: {e}")))?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// The 303 of post/redirect/get.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Where an anonymous visitor of a protected page is sent.
+pub fn login_redirect(uri: &Uri) -> Response {
+    let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    see_other(&format!("/users/login?next={next}"))
+}
+
+/// A `next` value is followed only when it is a path on this site.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// Paths a user who must change their password may still open.
+fn allowed_while_change_required(path: &str) -> bool {
+    path == "/users/password-change"
+        || path == "/users/logout"
+        || path.starts_with("/static/")
+        || path.starts_with("/media/")
+}
+
+/// Resolves the session's user for every page, and keeps a user who signed in with a
+/// generated password on the password-change page until they choose their own.
+async fn load_viewer(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let mut viewer = Viewer::default();
+    if let Some(id) = session::user_id(&session).await {
+        match state.accounts.actor(id).await {
+            Ok(Some((user, actor))) => viewer = Viewer(Some(Arc::new(Me { user, actor }))),
+            // Deactivated or deleted meanwhile: the session is worthless.
+            Ok(None) => {
+                let _ = session::sign_out(&session).await;
+            }
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    }
+    if let Some(me) = &viewer.0
+        && me.user.password_change_required
+        && !allowed_while_change_required(request.uri().path())
+    {
+        return see_other("/users/password-change");
+    }
+    request.extensions_mut().insert(viewer);
+    next.run(request).await
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../../static/site.css"),
+    )
+        .into_response()
+}
+
+/// Stored images; names are random and never reused, so they may be cached for good.
+async fn media(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, WebError> {
+    match state.ports.media.open(&key).await {
+        Ok(file) => Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(file.content_type),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ),
+            ],
+            file.bytes,
+        )
+            .into_response()),
+        Err(MediaError::NotFound) => Err(WebError::NotFound),
+        Err(e) => Err(WebError::Internal(e.to_string())),
+    }
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(accounts::routes())
+        .route("/static/site.css", get(stylesheet))
+        .route("/media/{*key}", get(media))
+        .layer(middleware::from_fn_with_state(state, load_viewer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_followed_only_within_the_site() {
+        for ok in ["/products", "/products?page=2", "/users/profile#x"] {
+            assert_eq!(safe_next(ok), Some(ok));
+        }
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/a\nb",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
+}

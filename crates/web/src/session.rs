@@ -1,0 +1,199 @@
+//! Server-side sessions in the database (shared by every `serve` process), through
+//! tower-sessions with a store on the domain's `SessionRepository` port, plus the few
+//! things the pages keep in a session: the signed-in user, the CSRF token, flash messages.
+//!
+//! The cookie carries a random 128-bit id; the table keeps only its keyed fingerprint.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use catalog_domain::ports::{SessionRecord, SessionRepository, TokenSigner};
+use catalog_domain::user::UserId;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Error as SessionError, Id, Record};
+use tower_sessions::session_store::{Error as StoreError, Result as StoreResult};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+
+use crate::settings::Settings;
+
+const USER: &str = "uid";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+
+/// Sessions end after two weeks without a visit.
+pub const IDLE_EXPIRY_DAYS: i64 = 14;
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    sessions: Arc<dyn SessionRepository>,
+    signer: Arc<dyn TokenSigner>,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSessionStore")
+    }
+}
+
+impl DbSessionStore {
+    pub fn new(sessions: Arc<dyn SessionRepository>, signer: Arc<dyn TokenSigner>) -> Self {
+        Self { sessions, signer }
+    }
+
+    /// What the table stores for a session id.
+    pub fn key(signer: &dyn TokenSigner, id: &Id) -> String {
+        signer.fingerprint(&id.to_string())
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn to_chrono(t: time::OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()).unwrap_or_default()
+}
+
+fn to_time(t: chrono::DateTime<chrono::Utc>) -> StoreResult<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(backend)
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn save(&self, record: &Record) -> StoreResult<()> {
+        let user_id = record
+            .data
+            .get(USER)
+            .and_then(serde_json::Value::as_i64)
+            .map(UserId);
+        let data = serde_json::to_string(&record.data).map_err(backend)?;
+        self.sessions
+            .save(SessionRecord {
+                key: Self::key(self.signer.as_ref(), &record.id),
+                user_id,
+                data,
+                expires_at: to_chrono(record.expiry_date),
+            })
+            .await
+            .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
+        let key = Self::key(self.signer.as_ref(), id);
+        let Some(found) = self
+            .sessions
+            .find(&key, chrono::Utc::now())
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        // A row that does not parse is treated as no session, not as an error page.
+        let Ok(data) = serde_json::from_str(&found.data) else {
+            return Ok(None);
+        };
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date: to_time(found.expires_at)?,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
+        self.sessions
+            .delete(&Self::key(self.signer.as_ref(), id))
+            .await
+            .map_err(backend)
+    }
+}
+
+/// The cookie: `HttpOnly`, `SameSite=Lax`; under https also `Secure` with the `__Host-`
+/// prefix (which browsers accept only for secure, host-only, path-`/` cookies).
+pub fn layer(settings: &Settings, store: DbSessionStore) -> SessionManagerLayer<DbSessionStore> {
+    let secure = settings.secure_cookies();
+    SessionManagerLayer::new(store)
+        .with_name(if secure {
+            "__Host-catalog_session"
+        } else {
+            "catalog_session"
+        })
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(IDLE_EXPIRY_DAYS)))
+}
+
+/// The signed-in user's id, if any.
+pub async fn user_id(session: &Session) -> Option<UserId> {
+    session.get::<i64>(USER).await.ok().flatten().map(UserId)
+}
+
+/// Signs `user` in: a fresh session id (no fixation), a fresh CSRF token, nothing kept
+/// from the anonymous session but its flash messages.
+///
+/// # Errors
+/// [`SessionError`] when the session store fails.
+pub async fn sign_in(session: &Session, user: UserId) -> Result<(), SessionError> {
+    let flashes = take_flashes(session).await;
+    session.clear().await;
+    session.cycle_id().await?;
+    session.insert(USER, user.0).await?;
+    for flash in flashes {
+        push_flash(session, &flash).await;
+    }
+    Ok(())
+}
+
+/// Signs out: the session is deleted server-side, so its cookie is worthless.
+///
+/// # Errors
+/// [`SessionError`] when the session store fails.
+pub async fn sign_out(session: &Session) -> Result<(), SessionError> {
+    session.flush().await
+}
+
+/// The session's CSRF token, created on first use.
+///
+/// # Errors
+/// [`SessionError`] when the session store fails.
+pub async fn csrf_token(
+    session: &Session,
+    random: &dyn catalog_domain::ports::Random,
+) -> Result<String, SessionError> {
+    if let Some(token) = session.get::<String>(CSRF).await? {
+        return Ok(token);
+    }
+    let token = random.token(32);
+    session.insert(CSRF, &token).await?;
+    Ok(token)
+}
+
+/// Whether `submitted` is this session's CSRF token (constant-time comparison).
+pub async fn csrf_matches(session: &Session, submitted: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    match session.get::<String>(CSRF).await {
+        Ok(Some(expected)) if !submitted.is_empty() => {
+            expected.as_bytes().ct_eq(submitted.as_bytes()).into()
+        }
+        _ => false,
+    }
+}
+
+/// Queues a message for the next page.
+pub async fn push_flash(session: &Session, message: &str) {
+    let mut flashes: Vec<String> = session.get(FLASH).await.ok().flatten().unwrap_or_default();
+    flashes.push(message.to_owned());
+    // Losing a flash message is better than failing the request that caused it.
+    let _ = session.insert(FLASH, flashes).await;
+}
+
+/// Takes the queued messages (shown once).
+pub async fn take_flashes(session: &Session) -> Vec<String> {
+    session
+        .remove::<Vec<String>>(FLASH)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
