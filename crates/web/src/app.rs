@@ -62,6 +62,7 @@ pub struct AppState {
     pub store: Store,
     pub ports: Ports,
     pub accounts: AccountsService,
+    pub limits: Arc<crate::rate_limit::RateLimiter>,
 }
 
 /// Connects to the database and wires every adapter into the ports.
@@ -117,6 +118,7 @@ pub async fn build(settings: Settings) -> Result<AppState, StartError> {
         store,
         ports,
         accounts,
+        limits: Arc::new(crate::rate_limit::RateLimiter::new()),
     })
 }
 
@@ -140,8 +142,9 @@ pub fn router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                // The path only: query strings can carry tokens.
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                // The path only (query strings can carry tokens), with token segments cut.
+                let path = redact_path(request.uri().path());
+                tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id)
             })
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
@@ -155,6 +158,22 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+}
+
+/// Paths whose last segment is a secret token; logs show `<token>` instead.
+const TOKEN_PATHS: [&str; 2] = ["/users/verify/", "/users/email-change/"];
+
+/// The request path as logs may show it.
+pub fn redact_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in TOKEN_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+            && rest != "resend"
+        {
+            return format!("{prefix}<token>").into();
+        }
+    }
+    path.into()
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
@@ -259,4 +278,24 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     let state = build(settings).await?;
     tracing::info!(%addr, backend = ?state.store.backend(), "catalog is listening");
     serve(state, listener, shutdown_signal()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn token_segments_never_reach_the_logs() {
+        assert_eq!(
+            redact_path("/users/verify/abc.def"),
+            "/users/verify/<token>"
+        );
+        assert_eq!(
+            redact_path("/users/email-change/abc.def"),
+            "/users/email-change/<token>"
+        );
+        assert_eq!(redact_path("/users/verify/resend"), "/users/verify/resend");
+        assert_eq!(redact_path("/users/email-change"), "/users/email-change");
+        assert_eq!(redact_path("/products/3"), "/products/3");
+    }
 }

@@ -16,6 +16,8 @@ pub enum WebError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("too many requests")]
+    TooManyRequests(crate::rate_limit::RetryAfter),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -92,6 +94,20 @@ impl IntoResponse for WebError {
                     "Not allowed",
                     "You are not allowed to do this.",
                 )
+            }
+            Self::TooManyRequests(retry) => {
+                tracing::warn!(retry_after_s = retry.seconds(), "rate limit reached");
+                let mut response = error_page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    "Please wait a little before trying again.",
+                );
+                if let Ok(value) = axum::http::HeaderValue::from_str(&retry.seconds().to_string()) {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, value);
+                }
+                response
             }
             Self::NotFound => error_page(
                 StatusCode::NOT_FOUND,

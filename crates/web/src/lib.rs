@@ -9,6 +9,7 @@ pub mod cli;
 pub mod error;
 pub mod html;
 pub mod jobs;
+pub mod rate_limit;
 pub mod session;
 pub mod settings;
 pub mod telemetry;

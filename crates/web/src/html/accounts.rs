@@ -19,6 +19,7 @@ use tower_sessions::Session;
 use super::{Chrome, Viewer, login_redirect, media_url, render, safe_next, see_other};
 use crate::app::AppState;
 use crate::error::WebError;
+use crate::rate_limit::{ClientIp, Limit, email_key};
 use crate::session::{self, DbSessionStore};
 
 /// Uploads may be this large (the whole request body); everything else stays at 64 KiB.
@@ -129,9 +130,14 @@ async fn register(
     State(state): State<AppState>,
     session: Session,
     Extension(viewer): Extension<Viewer>,
+    ip: ClientIp,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
+    state
+        .limits
+        .hit(Limit::SignUpsByAddress, &ip.key())
+        .map_err(WebError::TooManyRequests)?;
     match state
         .accounts
         .register(&form.email, &form.password1, &form.password2)
@@ -307,6 +313,10 @@ async fn resend(
     Form(form): Form<EmailForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
+    state
+        .limits
+        .hit(Limit::ResendsByEmail, &email_key(&form.email))
+        .map_err(WebError::TooManyRequests)?;
     match state.accounts.resend_verification(&form.email).await {
         Ok(()) => {
             session::push_flash(
@@ -385,10 +395,26 @@ async fn login(
     State(state): State<AppState>,
     session: Session,
     Extension(viewer): Extension<Viewer>,
+    ip: ClientIp,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
-    let (error, unverified) = match state.accounts.sign_in(&form.email, &form.password).await {
+    let (ip_key, email) = (ip.key(), email_key(&form.email));
+    state
+        .limits
+        .check(Limit::SignInFailuresByAddress, &ip_key)
+        .map_err(WebError::TooManyRequests)?;
+    state
+        .limits
+        .check(Limit::SignInFailuresByEmail, &email)
+        .map_err(WebError::TooManyRequests)?;
+    let result = state.accounts.sign_in(&form.email, &form.password).await;
+    if matches!(result, Err(SignInError::InvalidCredentials)) {
+        // Only failures count, and a later success does not wipe them.
+        state.limits.record(Limit::SignInFailuresByAddress, &ip_key);
+        state.limits.record(Limit::SignInFailuresByEmail, &email);
+    }
+    let (error, unverified) = match result {
         Ok(signed) => {
             session::sign_in(&session, signed.user.id).await?;
             tracing::info!(user = signed.user.id.0, "signed in");
@@ -464,9 +490,18 @@ async fn reset(
     State(state): State<AppState>,
     session: Session,
     Extension(viewer): Extension<Viewer>,
+    ip: ClientIp,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
+    state
+        .limits
+        .hit(Limit::ResetsByAddress, &ip.key())
+        .map_err(WebError::TooManyRequests)?;
+    state
+        .limits
+        .hit(Limit::ResetsByEmail, &email_key(&form.email))
+        .map_err(WebError::TooManyRequests)?;
     match state.accounts.request_password_reset(&form.email).await {
         Ok(()) => {
             tracing::info!("password reset requested");

@@ -1,0 +1,242 @@
+//! The rate limits of SPEC §5, kept in this process's memory (sliding windows). With
+//! several `serve` processes each enforces its own counters: the effective limit is the
+//! per-process limit times the number of processes a client can reach (see README).
+//!
+//! A hand-written sliding log rather than a token-bucket crate: the sign-in limits
+//! count *failures* only, so a check must be able to look without spending.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use crate::app::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// Failed sign-ins: 10 a minute per client address.
+    SignInFailuresByAddress,
+    /// Failed sign-ins: 5 per 5 minutes per email.
+    SignInFailuresByEmail,
+    /// Sign-ups: 20 a minute per address.
+    SignUpsByAddress,
+    /// Password resets: 20 a minute per address.
+    ResetsByAddress,
+    /// Password resets: 5 a minute per email.
+    ResetsByEmail,
+    /// Verification resends: 1 per 3 minutes per email.
+    ResendsByEmail,
+}
+
+impl Limit {
+    fn rule(self) -> (usize, Duration) {
+        match self {
+            Self::SignInFailuresByAddress => (10, Duration::from_secs(60)),
+            Self::SignInFailuresByEmail => (5, Duration::from_secs(300)),
+            Self::SignUpsByAddress => (20, Duration::from_secs(60)),
+            Self::ResetsByAddress => (20, Duration::from_secs(60)),
+            Self::ResetsByEmail => (5, Duration::from_secs(60)),
+            Self::ResendsByEmail => (1, Duration::from_secs(180)),
+        }
+    }
+}
+
+/// Past the limit: try again after this long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub Duration);
+
+impl RetryAfter {
+    /// Whole seconds for the `Retry-After` header, at least one.
+    pub fn seconds(&self) -> u64 {
+        self.0.as_secs().max(1) + u64::from(self.0.subsec_nanos() > 0)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    events: Mutex<HashMap<(Limit, String), VecDeque<Instant>>>,
+}
+
+/// Above this many keys a sweep drops every expired one.
+const SWEEP_AT: usize = 50_000;
+
+impl RateLimiter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether one more event under `key` would be within the limit; records nothing.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when the limit is reached.
+    pub fn check(&self, limit: Limit, key: &str) -> Result<(), RetryAfter> {
+        self.inspect(limit, key, false)
+    }
+
+    /// Records an event (a failure, for the sign-in limits).
+    pub fn record(&self, limit: Limit, key: &str) {
+        // Recording never refuses; the result only says whether the limit is now reached.
+        let _ = self.inspect(limit, key, true);
+    }
+
+    /// Checks and, when within the limit, records in one step.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when the limit is reached; nothing is recorded then.
+    pub fn hit(&self, limit: Limit, key: &str) -> Result<(), RetryAfter> {
+        self.check(limit, key)?;
+        self.record(limit, key);
+        Ok(())
+    }
+
+    fn inspect(&self, limit: Limit, key: &str, record: bool) -> Result<(), RetryAfter> {
+        let (max, window) = limit.rule();
+        let now = Instant::now();
+        let Ok(mut events) = self.events.lock() else {
+            // A poisoned lock means a panic elsewhere; fail open rather than lock everyone out.
+            return Ok(());
+        };
+        if events.len() > SWEEP_AT {
+            events.retain(|(l, _), times| {
+                let window = l.rule().1;
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
+        }
+        let times = events.entry((limit, key.to_owned())).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            times.pop_front();
+        }
+        if record {
+            times.push_back(now);
+            return Ok(());
+        }
+        if times.len() >= max {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Err(RetryAfter(
+                window.saturating_sub(now.duration_since(oldest)),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most address of `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer.ip();
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
+}
+
+/// The requesting client's address, as [`client_ip`] decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    pub fn key(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        Ok(Self(client_ip(
+            peer,
+            &parts.headers,
+            &state.settings.trusted_proxies,
+        )))
+    }
+}
+
+/// How an email is counted: the same however it is spelled, valid or not.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_counts_within_its_window_and_says_when_to_retry() {
+        let limiter = RateLimiter::new();
+        for _ in 0..5 {
+            assert!(limiter.check(Limit::SignInFailuresByEmail, "a").is_ok());
+            limiter.record(Limit::SignInFailuresByEmail, "a");
+        }
+        let retry = limiter
+            .check(Limit::SignInFailuresByEmail, "a")
+            .unwrap_err();
+        assert!(retry.0 <= Duration::from_secs(300) && retry.seconds() >= 299);
+        assert!(
+            limiter.check(Limit::SignInFailuresByEmail, "b").is_ok(),
+            "per key"
+        );
+        assert!(
+            limiter.check(Limit::SignInFailuresByAddress, "a").is_ok(),
+            "per limit"
+        );
+    }
+
+    #[test]
+    fn hit_records_only_within_the_limit() {
+        let limiter = RateLimiter::new();
+        assert!(limiter.hit(Limit::ResendsByEmail, "x").is_ok());
+        assert!(limiter.hit(Limit::ResendsByEmail, "x").is_err());
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
+        let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            client_ip(peer, &headers, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_ip(peer, &headers, &[]),
+            peer.ip(),
+            "ignored without trust"
+        );
+        let outsider: SocketAddr = "198.51.100.7:5000".parse().unwrap();
+        assert_eq!(
+            client_ip(outsider, &headers, &trusted),
+            outsider.ip(),
+            "only from the proxy"
+        );
+    }
+}
