@@ -4,6 +4,7 @@
 //! reaches in.
 
 pub mod adapters;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod error;

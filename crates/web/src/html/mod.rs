@@ -3,6 +3,8 @@
 
 mod accounts;
 
+pub use accounts::UPLOAD_LIMIT;
+
 use std::sync::Arc;
 
 use askama::Template;

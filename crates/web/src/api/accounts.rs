@@ -1,0 +1,398 @@
+//! Account endpoints of SPEC §5.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::ports::MediaError;
+use catalog_domain::services::accounts::{
+    LinkError, PasswordChangeError, ProfileError, ProfileInput, RegisterError, ResendError,
+    SignInError, Verification,
+};
+use catalog_domain::user::User;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ApiUser;
+use super::body::JsonObject;
+use super::problem::Problem;
+use crate::app::AppState;
+use crate::html::media_url;
+use crate::rate_limit::{ClientIp, Limit, email_key};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/verify", post(verify))
+        .route("/auth/token", post(issue_token).delete(revoke_token))
+        .route("/auth/password-reset", post(password_reset))
+        .route("/users/me", get(me).patch(update_me))
+        .route("/users/me/password", post(change_password))
+        .route(
+            "/users/me/avatar",
+            put(put_avatar).layer(DefaultBodyLimit::max(crate::html::UPLOAD_LIMIT)),
+        )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenIssued {
+    token: String,
+    token_type: &'static str,
+    password_change_required: bool,
+}
+
+/// The signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    phone: Option<String>,
+    country: Option<String>,
+    avatar_url: Option<String>,
+    is_verified: bool,
+    is_superuser: bool,
+    password_change_required: bool,
+    groups: Vec<String>,
+    permissions: Vec<String>,
+}
+
+async fn me_of(state: &AppState, user: &User) -> Result<Me, Problem> {
+    let groups = state.ports.groups.groups_of(user.id).await?;
+    let permissions = state.ports.groups.permissions_of(user.id).await?;
+    Ok(Me {
+        id: user.id.0,
+        email: user.email.to_string(),
+        first_name: user.first_name.as_str().to_owned(),
+        last_name: user.last_name.as_str().to_owned(),
+        phone: user.phone.as_ref().map(|p| p.e164().to_owned()),
+        country: user.country.map(|c| c.code().to_owned()),
+        avatar_url: user.avatar.as_deref().map(|k| {
+            format!(
+                "{}{}",
+                state.settings.public_url.as_str().trim_end_matches('/'),
+                media_url(k)
+            )
+        }),
+        is_verified: user.is_verified,
+        is_superuser: user.is_superuser,
+        password_change_required: user.password_change_required,
+        groups: groups.into_iter().map(|g| g.name).collect(),
+        permissions: permissions
+            .into_iter()
+            .map(|p| p.codename().to_owned())
+            .collect(),
+    })
+}
+
+fn accepted() -> Response {
+    (StatusCode::ACCEPTED, Json(Status { status: "accepted" })).into_response()
+}
+
+/// Register; the answer is the same whether or not the address exists.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
+    request_body(content = Object, description = "`{email, password}`"),
+    responses((status = 202, body = Status), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn register(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    body: JsonObject,
+) -> Result<Response, Problem> {
+    let mut errors = FieldErrors::new();
+    let email = body.required("email", &mut errors);
+    let password = body.required("password", &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(&errors));
+    }
+    state
+        .limits
+        .hit(Limit::SignUpsByAddress, &ip.key())
+        .map_err(Problem::too_many)?;
+    match state.accounts.register(&email, &password, &password).await {
+        Ok(()) => Ok(accepted()),
+        Err(RegisterError::Invalid(errors)) => {
+            let mut renamed = FieldErrors::new();
+            for (field, message) in errors.iter() {
+                renamed.add(
+                    if field == "password1" {
+                        "password"
+                    } else {
+                        field
+                    },
+                    message,
+                );
+            }
+            Err(Problem::validation(&renamed))
+        }
+        Err(RegisterError::Hash(e)) => Err(e.into()),
+        Err(RegisterError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// Confirm an address with the token from the verification mail.
+#[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth",
+    request_body(content = Object, description = "`{token}`"),
+    responses((status = 200, body = Status), (status = 400, body = Problem)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    body: JsonObject,
+) -> Result<Json<Status>, Problem> {
+    let mut errors = FieldErrors::new();
+    let token = body.required("token", &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(&errors));
+    }
+    match state.accounts.confirm_email(&token).await {
+        Ok(Verification::Pending(_)) => Ok(Json(Status { status: "verified" })),
+        Ok(Verification::AlreadyVerified) => Ok(Json(Status {
+            status: "already_verified",
+        })),
+        Err(LinkError::Unexpected(e)) => Err(e.into()),
+        Err(LinkError::Expired) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Expired token",
+            "The token has expired; ask for a new link.",
+        )),
+        Err(LinkError::Invalid) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Invalid token",
+            "The token is not valid.",
+        )),
+    }
+}
+
+/// Exchange email and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+    request_body(content = Object, description = "`{email, password}`"),
+    responses((status = 201, body = TokenIssued), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem)))]
+pub async fn issue_token(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    body: JsonObject,
+) -> Result<Response, Problem> {
+    let mut errors = FieldErrors::new();
+    let email = body.required("email", &mut errors);
+    let password = body.required("password", &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(&errors));
+    }
+    let (ip_key, email_key) = (ip.key(), email_key(&email));
+    state
+        .limits
+        .check(Limit::SignInFailuresByAddress, &ip_key)
+        .map_err(Problem::too_many)?;
+    state
+        .limits
+        .check(Limit::SignInFailuresByEmail, &email_key)
+        .map_err(Problem::too_many)?;
+    match state.accounts.sign_in(&email, &password).await {
+        Ok(signed) => {
+            let token = state.accounts.issue_api_token(signed.user.id).await?;
+            tracing::info!(user = signed.user.id.0, "API token issued");
+            let body = TokenIssued {
+                token,
+                token_type: "Bearer",
+                password_change_required: signed.password_change_required,
+            };
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        Err(SignInError::InvalidCredentials) => {
+            state.limits.record(Limit::SignInFailuresByAddress, &ip_key);
+            state
+                .limits
+                .record(Limit::SignInFailuresByEmail, &email_key);
+            tracing::info!("API sign-in failed");
+            Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "Invalid credentials",
+                "The email or password is wrong.",
+            ))
+        }
+        Err(SignInError::Unverified { .. }) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "Email not confirmed",
+            "Confirm the email address first; the link has been sent again.",
+        )),
+        Err(SignInError::Hash(e)) => Err(e.into()),
+        Err(SignInError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// Revoke the token this request presents.
+#[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> Result<StatusCode, Problem> {
+    state.accounts.revoke_api_token(&me.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask for a generated password; the answer is the same for unknown addresses.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
+    request_body(content = Object, description = "`{email}`"),
+    responses((status = 202, body = Status), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn password_reset(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    body: JsonObject,
+) -> Result<Response, Problem> {
+    let mut errors = FieldErrors::new();
+    let email = body.required("email", &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(&errors));
+    }
+    state
+        .limits
+        .hit(Limit::ResetsByAddress, &ip.key())
+        .map_err(Problem::too_many)?;
+    state
+        .limits
+        .hit(Limit::ResetsByEmail, &email_key(&email))
+        .map_err(Problem::too_many)?;
+    match state.accounts.request_password_reset(&email).await {
+        Ok(()) => Ok(accepted()),
+        Err(ResendError::Invalid(errors)) => Err(Problem::validation(&errors)),
+        Err(ResendError::Hash(e)) => Err(e.into()),
+        Err(ResendError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(State(state): State<AppState>, me: ApiUser) -> Result<Json<Me>, Problem> {
+    Ok(Json(me_of(&state, &me.user).await?))
+}
+
+/// Change any of `first_name, last_name, phone, country`.
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    request_body(content = Object, description = "any of `{first_name, last_name, phone, country}`"),
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    me: ApiUser,
+    body: JsonObject,
+) -> Result<Json<Me>, Problem> {
+    let u = &me.user;
+    let mut errors = FieldErrors::new();
+    let first_name = body
+        .string("first_name", &mut errors)
+        .unwrap_or_else(|| u.first_name.as_str().to_owned());
+    let last_name = body
+        .string("last_name", &mut errors)
+        .unwrap_or_else(|| u.last_name.as_str().to_owned());
+    let country = body
+        .string("country", &mut errors)
+        .unwrap_or_else(|| u.country.map(|c| c.code().to_owned()).unwrap_or_default());
+    let phone = body.string("phone", &mut errors).unwrap_or_else(|| {
+        u.phone
+            .as_ref()
+            .map(|p| p.e164().to_owned())
+            .unwrap_or_default()
+    });
+    if !errors.is_empty() {
+        return Err(Problem::validation(&errors));
+    }
+    let input = ProfileInput {
+        first_name: &first_name,
+        last_name: &last_name,
+        phone: &phone,
+        country: &country,
+    };
+    match state.accounts.update_profile(u.id, input).await {
+        Ok(user) => Ok(Json(me_of(&state, &user).await?)),
+        Err(ProfileError::Invalid(errors)) => Err(Problem::validation(&errors)),
+        Err(ProfileError::Media(e)) => Err(Problem::internal(e)),
+        Err(ProfileError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// Change the password; other sessions and every API token (this one too) end.
+#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])),
+    request_body(content = Object, description = "`{old_password, new_password}`"),
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: ApiUser,
+    body: JsonObject,
+) -> Result<StatusCode, Problem> {
+    let mut errors = FieldErrors::new();
+    let old = body.required("old_password", &mut errors);
+    let new = body.required("new_password", &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(&errors));
+    }
+    match state
+        .accounts
+        .change_password(me.user.id, &old, &new, &new, None)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(PasswordChangeError::Invalid(errors)) => {
+            let mut renamed = FieldErrors::new();
+            for (field, message) in errors.iter() {
+                renamed.add(
+                    if field == "new_password1" {
+                        "new_password"
+                    } else {
+                        field
+                    },
+                    message,
+                );
+            }
+            Err(Problem::validation(&renamed))
+        }
+        Err(PasswordChangeError::Hash(e)) => Err(e.into()),
+        Err(PasswordChangeError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// Replace the avatar with the image in the body (`Content-Type: image/*`).
+#[utoipa::path(put, path = "/api/v1/users/me/avatar", tag = "users", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "image/*"),
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_avatar(
+    State(state): State<AppState>,
+    me: ApiUser,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Me>, Problem> {
+    let is_image = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("image/"));
+    if !is_image {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "Send the image with Content-Type: image/*.",
+        ));
+    }
+    let bytes = body.map_err(|e| {
+        Problem::new(
+            e.status(),
+            "Upload refused",
+            "The upload is larger than 5 MiB.",
+        )
+    })?;
+    match state.accounts.set_avatar(me.user.id, bytes.to_vec()).await {
+        Ok(user) => Ok(Json(me_of(&state, &user).await?)),
+        Err(catalog_domain::services::accounts::AvatarError::Image(
+            e @ (MediaError::NotAnImage | MediaError::TooLarge { .. }),
+        )) => Err(Problem::field("avatar", e)),
+        Err(catalog_domain::services::accounts::AvatarError::Image(e)) => Err(Problem::internal(e)),
+        Err(catalog_domain::services::accounts::AvatarError::Unexpected(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,105 @@
+//! The JSON API under `/api/v1` and its OpenAPI document. Errors are problem documents;
+//! clients authenticate with `Authorization: Bearer <token>`.
+
+mod accounts;
+mod body;
+pub mod problem;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use catalog_domain::user::User;
+use utoipa::OpenApi;
+
+use crate::app::AppState;
+use problem::Problem;
+
+/// The user a valid bearer token belongs to.
+#[derive(Debug, Clone)]
+pub struct ApiUser {
+    pub user: User,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
+            })?;
+        match state.accounts.authenticate_api_token(token).await {
+            Ok(Some(user)) => Ok(Self {
+                user,
+                token: token.to_owned(),
+            }),
+            Ok(None) => Err(Problem::unauthorized(
+                "The token is invalid or has been revoked.",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "catalog", description = "Product catalog with user accounts: the JSON API."),
+    paths(
+        accounts::register,
+        accounts::verify,
+        accounts::issue_token,
+        accounts::revoke_token,
+        accounts::password_reset,
+        accounts::me,
+        accounts::update_me,
+        accounts::change_password,
+        accounts::put_avatar,
+    ),
+    components(schemas(Problem, accounts::Me, accounts::TokenIssued, accounts::Status)),
+    modifiers(&BearerAuth)
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    match ApiDoc::openapi().to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => Problem::internal(e).into_response(),
+    }
+}
+
+async fn api_not_found() -> Problem {
+    Problem::not_found()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .nest("/api/v1", accounts::routes().fallback(api_not_found))
+        .route("/api/openapi.json", get(openapi_json))
+}

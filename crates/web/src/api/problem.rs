@@ -1,0 +1,149 @@
+//! RFC 9457 problem documents: every API error, one shape.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::ports::{HashError, RepoError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use crate::rate_limit::RetryAfter;
+
+/// An error response (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Validation messages per field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// Fields a forbidden change tried to touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forbidden_fields: Option<Vec<String>>,
+    #[serde(skip)]
+    retry_after: Option<u64>,
+    #[serde(skip)]
+    bearer_challenge: bool,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: None,
+            forbidden_fields: None,
+            retry_after: None,
+            bearer_challenge: false,
+        }
+    }
+
+    pub fn validation(errors: &FieldErrors) -> Self {
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (field, message) in errors.iter() {
+            map.entry(field.to_owned())
+                .or_default()
+                .push(message.to_owned());
+        }
+        Self {
+            kind: "/problems/validation",
+            errors: Some(map),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid input",
+                "One or more fields are invalid.",
+            )
+        }
+    }
+
+    pub fn field(field: &'static str, message: impl std::fmt::Display) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        Self::validation(&errors)
+    }
+
+    pub fn unauthorized(detail: &str) -> Self {
+        Self {
+            bearer_challenge: true,
+            ..Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+        }
+    }
+
+    pub fn too_many(retry: RetryAfter) -> Self {
+        Self {
+            retry_after: Some(retry.seconds()),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests",
+                "Please wait before trying again.",
+            )
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
+    }
+
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "database unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The database cannot be reached right now; try again shortly.",
+        )
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "An unexpected error occurred; it has been logged.",
+        )
+    }
+}
+
+impl From<RepoError> for Problem {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(cause) => Self::unavailable(cause),
+            RepoError::NotFound => Self::not_found(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<HashError> for Problem {
+    fn from(e: HashError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, value);
+        }
+        if self.bearer_challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
