@@ -223,6 +223,12 @@ pub async fn serve(
         state.settings.mail_poll_interval,
         stopped,
     );
+    let sweeper = crate::jobs::spawn_session_sweeper(
+        state.ports.sessions.clone(),
+        state.ports.clock.clone(),
+        Duration::from_secs(3600),
+        stop.subscribe(),
+    );
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -235,6 +241,9 @@ pub async fn serve(
     let _ = stop.send(true);
     if let Err(e) = dispatcher.await {
         tracing::error!(error = %e, "the mail dispatcher failed");
+    }
+    if let Err(e) = sweeper.await {
+        tracing::error!(error = %e, "the session sweeper failed");
     }
     served
 }

@@ -1,4 +1,5 @@
-//! Background work inside `serve`: the mail dispatcher that empties the outbox.
+//! Background work inside `serve`: the mail dispatcher that empties the outbox, and the
+//! sweep that deletes expired sessions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +96,28 @@ pub fn spawn_dispatcher(
                     _ = tokio::time::sleep(interval) => {}
                     _ = stop.changed() => break,
                 }
+            }
+        }
+    })
+}
+
+/// Deletes expired sessions every `interval` until `stop` flips to true.
+pub fn spawn_session_sweeper(
+    sessions: Arc<dyn catalog_domain::ports::SessionRepository>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match sessions.purge_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.changed() => break,
             }
         }
     })

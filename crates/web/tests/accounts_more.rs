@@ -335,3 +335,41 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(an_expired_generated_password_is_refused, |db| {
+    let (app, sink) = app_with_mail(&db, &[]).await;
+    verified_user(&app, &sink, "slow@example.com").await;
+    let r = app
+        .submit(
+            &browser(),
+            "/users/password-reset",
+            "/users/password-reset",
+            &[("email", "slow@example.com")],
+        )
+        .await;
+    assert_eq!(location(&r), "/users/password-reset/done");
+    let mail = sink.wait_for(2, WAIT).await;
+    let generated = support::decode_qp(&mail[1].raw)
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 16 && l.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap()
+        .to_owned();
+    // An hour has passed: the pending password expires when the account was created.
+    db.store
+        .execute_unprepared("UPDATE users SET pending_password_expires_at = date_joined")
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_in_from(&app, "slow@example.com", &generated, None)
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        location(&sign_in_from(&app, "slow@example.com", PASSWORD, None).await),
+        "/products",
+        "the old password still works"
+    );
+    app.stop().await;
+});
