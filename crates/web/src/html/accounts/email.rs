@@ -1,0 +1,153 @@
+//! Changing the email address through a link to the new one.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+#[derive(Template)]
+#[template(path = "email_change.html")]
+pub(super) struct EmailChangePage {
+    chrome: Chrome,
+    new_email: String,
+    errors: FieldErrors,
+}
+
+pub(super) async fn email_change_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: axum::http::Uri,
+) -> Result<Response, WebError> {
+    if viewer.0.is_none() {
+        return Ok(login_redirect(&uri));
+    }
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    render(
+        StatusCode::OK,
+        &EmailChangePage {
+            chrome,
+            new_email: String::new(),
+            errors: FieldErrors::new(),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct EmailChangeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(super) async fn email_change(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: axum::http::Uri,
+    Form(form): Form<EmailChangeForm>,
+) -> Result<Response, WebError> {
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    check_csrf(&session, &form.csrf_token).await?;
+    match state
+        .accounts
+        .request_email_change(me.user.id, &form.new_email, &form.password)
+        .await
+    {
+        Ok(()) => {
+            session::push_flash(
+                &session,
+                "Check your email: we sent a confirmation link to the new address.",
+            )
+            .await;
+            Ok(see_other("/users/profile"))
+        }
+        Err(EmailChangeError::Invalid(errors)) => {
+            let chrome = Chrome::build(&state, &session, &viewer).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &EmailChangePage {
+                    chrome,
+                    new_email: form.new_email,
+                    errors,
+                },
+            )
+        }
+        Err(EmailChangeError::Hash(e)) => Err(e.into()),
+        Err(EmailChangeError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+pub(super) fn email_change_failure(e: ConfirmEmailChangeError) -> Result<Response, WebError> {
+    let (status, title, detail) = match e {
+        ConfirmEmailChangeError::Link(LinkError::Unexpected(cause)) => return Err(cause.into()),
+        ConfirmEmailChangeError::Link(LinkError::Expired) => (
+            StatusCode::BAD_REQUEST,
+            "Link expired",
+            "The confirmation link has expired: links work for three days. Request the change again.",
+        ),
+        ConfirmEmailChangeError::Link(LinkError::Invalid) => (
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "The confirmation link is not valid. Perhaps it was copied incompletely.",
+        ),
+        ConfirmEmailChangeError::AlreadyUsed => (
+            StatusCode::BAD_REQUEST,
+            "Link already used",
+            "This change was confirmed already, or a newer request replaced it.",
+        ),
+        ConfirmEmailChangeError::EmailTaken => (
+            StatusCode::CONFLICT,
+            "Address taken",
+            "Another account uses this address now, so it cannot become yours.",
+        ),
+    };
+    Ok(no_referrer(crate::error::error_page(status, title, detail)))
+}
+
+pub(super) async fn email_change_page(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    match state.accounts.check_email_change(&token).await {
+        Ok((_, new_email)) => {
+            let chrome = Chrome::build(&state, &session, &viewer).await?;
+            let page = ConfirmPage {
+                chrome,
+                heading: "Confirm your new email address",
+                text: format!("Make {new_email} the address of your account."),
+                action: format!("/users/email-change/{token}"),
+                button: "Confirm this address",
+            };
+            render(StatusCode::OK, &page).map(no_referrer)
+        }
+        Err(e) => email_change_failure(e),
+    }
+}
+
+pub(super) async fn email_change_confirm(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form.csrf_token).await?;
+    match state.accounts.confirm_email_change(&token).await {
+        Ok(user) => {
+            tracing::info!(user = user.id.0, "email address changed");
+            session::push_flash(&session, "Your email address was changed.").await;
+            let to = if session::user_id(&session).await.is_some() {
+                "/users/profile"
+            } else {
+                "/users/login"
+            };
+            Ok(no_referrer(see_other(to)))
+        }
+        Err(e) => email_change_failure(e),
+    }
+}

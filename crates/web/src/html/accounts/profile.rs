@@ -1,0 +1,156 @@
+//! The profile form, with the avatar upload.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub(super) struct ProfilePage {
+    chrome: Chrome,
+    email: String,
+    first_name: String,
+    last_name: String,
+    phone: String,
+    country: String,
+    avatar_url: Option<String>,
+    countries: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
+}
+
+pub(super) fn countries() -> Vec<(&'static str, &'static str)> {
+    Country::all()
+        .into_iter()
+        .map(|c| (c.code(), c.name()))
+        .collect()
+}
+
+pub(super) async fn profile_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: axum::http::Uri,
+) -> Result<Response, WebError> {
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let u = &me.user;
+    let page = ProfilePage {
+        chrome,
+        email: u.email.to_string(),
+        first_name: u.first_name.as_str().to_owned(),
+        last_name: u.last_name.as_str().to_owned(),
+        phone: u
+            .phone
+            .as_ref()
+            .map(|p| p.e164().to_owned())
+            .unwrap_or_default(),
+        country: u.country.map(|c| c.code().to_owned()).unwrap_or_default(),
+        avatar_url: u.avatar.as_deref().map(media_url),
+        countries: countries(),
+        errors: FieldErrors::new(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The profile form as sent (multipart, with an optional file).
+#[derive(Debug, Default)]
+pub(super) struct ProfileForm {
+    csrf_token: String,
+    first_name: String,
+    last_name: String,
+    phone: String,
+    country: String,
+    avatar: Option<Vec<u8>>,
+}
+
+pub(super) async fn read_profile_form(mut multipart: Multipart) -> Result<ProfileForm, WebError> {
+    let mut form = ProfileForm::default();
+    let bad = |_| WebError::BadRequest("The form could not be read.");
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "avatar" {
+            let has_file = field.file_name().is_some_and(|n| !n.is_empty());
+            let bytes = field.bytes().await.map_err(bad)?;
+            if has_file && !bytes.is_empty() {
+                form.avatar = Some(bytes.to_vec());
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(bad)?;
+        match name.as_str() {
+            "csrf_token" => form.csrf_token = value,
+            "first_name" => form.first_name = value,
+            "last_name" => form.last_name = value,
+            "phone" => form.phone = value,
+            "country" => form.country = value,
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+pub(super) async fn profile(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: axum::http::Uri,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, WebError> {
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let multipart = multipart.map_err(|_| {
+        WebError::BadRequest("The profile form must be sent as multipart/form-data.")
+    })?;
+    let form = match read_profile_form(multipart).await {
+        Ok(form) => form,
+        Err(e) => return Ok(too_large_or(e)),
+    };
+    check_csrf(&session, &form.csrf_token).await?;
+    let input = ProfileInput {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        phone: &form.phone,
+        country: &form.country,
+    };
+    match state
+        .accounts
+        .save_profile(me.user.id, input, form.avatar)
+        .await
+    {
+        Ok(_) => {
+            session::push_flash(&session, "Profile saved.").await;
+            Ok(see_other("/users/profile"))
+        }
+        Err(ProfileError::Invalid(errors)) => {
+            let chrome = Chrome::build(&state, &session, &viewer).await?;
+            let page = ProfilePage {
+                chrome,
+                email: me.user.email.to_string(),
+                first_name: form.first_name,
+                last_name: form.last_name,
+                phone: form.phone,
+                country: form.country,
+                avatar_url: me.user.avatar.as_deref().map(media_url),
+                countries: countries(),
+                errors,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(ProfileError::Media(e)) => Err(WebError::Internal(e.to_string())),
+        Err(ProfileError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// A multipart body cut off by the upload limit reads as a broken form; say what it was.
+pub(super) fn too_large_or(e: WebError) -> Response {
+    match e {
+        WebError::BadRequest(_) => crate::error::error_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Upload too large",
+            "The upload is larger than 5 MiB. Choose a smaller image.",
+        ),
+        other => other.into_response(),
+    }
+}

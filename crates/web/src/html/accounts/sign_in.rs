@@ -1,0 +1,124 @@
+//! Signing in and out.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(super) struct LoginPage {
+    chrome: Chrome,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+    unverified: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub(super) async fn login_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let next = safe_next(&query.next).unwrap_or_default().to_owned();
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            chrome,
+            email: String::new(),
+            next,
+            error: None,
+            unverified: false,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub(super) async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    ip: ClientIp,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form.csrf_token).await?;
+    let (ip_key, email) = (ip.key(), email_key(&form.email));
+    state
+        .limits
+        .check(Limit::SignInFailuresByAddress, &ip_key)
+        .map_err(WebError::TooManyRequests)?;
+    state
+        .limits
+        .check(Limit::SignInFailuresByEmail, &email)
+        .map_err(WebError::TooManyRequests)?;
+    let result = state.accounts.sign_in(&form.email, &form.password).await;
+    if matches!(result, Err(SignInError::InvalidCredentials)) {
+        // Only failures count, and a later success does not wipe them.
+        state.limits.record(Limit::SignInFailuresByAddress, &ip_key);
+        state.limits.record(Limit::SignInFailuresByEmail, &email);
+    }
+    let (error, unverified) = match result {
+        Ok(signed) => {
+            session::sign_in(&session, signed.user.id).await?;
+            tracing::info!(user = signed.user.id.0, "signed in");
+            if signed.password_change_required {
+                return Ok(see_other("/users/password-change"));
+            }
+            return Ok(see_other(safe_next(&form.next).unwrap_or("/products")));
+        }
+        Err(SignInError::InvalidCredentials) => {
+            tracing::info!("sign-in failed");
+            (
+                "Please enter a correct email and password. Note that the password is case-sensitive.",
+                false,
+            )
+        }
+        Err(SignInError::Unverified { .. }) => {
+            tracing::info!("sign-in refused: email not confirmed");
+            (
+                "Please confirm your email address first: we have sent you the link again.",
+                true,
+            )
+        }
+        Err(SignInError::Hash(e)) => return Err(e.into()),
+        Err(SignInError::Unexpected(e)) => return Err(e.into()),
+    };
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let next = safe_next(&form.next).unwrap_or_default().to_owned();
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &LoginPage {
+            chrome,
+            email: form.email,
+            next,
+            error: Some(error),
+            unverified,
+        },
+    )
+}
+
+pub(super) async fn logout(
+    session: Session,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form.csrf_token).await?;
+    session::sign_out(&session).await?;
+    Ok(see_other("/"))
+}
