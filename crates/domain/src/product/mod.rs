@@ -102,6 +102,13 @@ bounded_text!(
     VersionName, max = 100, required = false, multiline = false
 );
 
+impl Description {
+    /// No description (always valid).
+    pub fn empty() -> Self {
+        Self(String::new())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category {
     pub id: CategoryId,

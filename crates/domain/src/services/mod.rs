@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod demo;
 pub mod dispatch;
+pub mod products;
 
 use std::sync::Arc;
 

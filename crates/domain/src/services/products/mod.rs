@@ -1,0 +1,498 @@
+//! Products: listing and reading under the visibility rules, creating (the owner is
+//! always the acting user), changing field by field under the access rules, deleting,
+//! images and versions.
+
+use crate::access::{
+    Actor, Field, PatchDenied, ProductFacts, PublishDenied, apply_patch, can_change, can_delete,
+    can_see,
+};
+use crate::fields::FieldErrors;
+use crate::ports::{MediaError, ProductScope, RepoError};
+use crate::product::{
+    CategoryId, Description, Money, NewProduct, NewVersion, Product, ProductId, ProductName,
+    ProductPatch, Version, VersionId, VersionName, VersionNumber,
+};
+use crate::{Page, PageRequest};
+
+use super::Ports;
+
+#[cfg(test)]
+mod tests;
+
+/// A product with its versions, as the detail page and document show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductDetail {
+    pub product: Product,
+    pub versions: Vec<Version>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProductError {
+    /// Anonymous visitor while public browsing is off.
+    #[error("sign in to see products")]
+    LoginRequired,
+    /// Unknown, or invisible to this viewer (never 403 for what one may not see).
+    #[error("no such product")]
+    NotFound,
+    /// The actor may not change these fields; nothing was saved.
+    #[error("forbidden: {}", .fields.iter().map(|f| f.api_name()).collect::<Vec<_>>().join(", "))]
+    Forbidden {
+        fields: Vec<Field>,
+        publish_denied: Option<PublishDenied>,
+    },
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Media(MediaError),
+    #[error(transparent)]
+    Unexpected(#[from] RepoError),
+}
+
+impl From<PatchDenied> for ProductError {
+    fn from(d: PatchDenied) -> Self {
+        Self::Forbidden {
+            fields: d.fields,
+            publish_denied: d.publish_denied,
+        }
+    }
+}
+
+fn forbidden(field: Field) -> ProductError {
+    ProductError::Forbidden {
+        fields: vec![field],
+        publish_denied: None,
+    }
+}
+
+/// The raw product form or JSON body. `None` means "not sent".
+#[derive(Debug, Clone, Default)]
+pub struct ProductInput<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub category_id: Option<i64>,
+    pub price: Option<&'a str>,
+    pub is_published: Option<bool>,
+}
+
+/// The raw version form.
+#[derive(Debug, Clone, Default)]
+pub struct VersionInput<'a> {
+    pub number: &'a str,
+    pub name: &'a str,
+    pub is_current: bool,
+}
+
+/// Parsed fields of a [`ProductInput`], and the names of those that failed to parse.
+struct Parsed {
+    patch: ProductPatch,
+    errors: FieldErrors,
+    unparsed: Vec<Field>,
+}
+
+fn parse(input: &ProductInput<'_>) -> Parsed {
+    let mut errors = FieldErrors::new();
+    let mut unparsed = Vec::new();
+    let mut patch = ProductPatch::default();
+    if let Some(name) = input.name {
+        match ProductName::parse(name) {
+            Ok(v) => patch.name = Some(v),
+            Err(e) => {
+                errors.add("name", e);
+                unparsed.push(Field::Name);
+            }
+        }
+    }
+    if let Some(description) = input.description {
+        match Description::parse(description) {
+            Ok(v) => patch.description = Some(v),
+            Err(e) => {
+                errors.add("description", e);
+                unparsed.push(Field::Description);
+            }
+        }
+    }
+    if let Some(price) = input.price {
+        match Money::parse(price) {
+            Ok(v) => patch.price = Some(v),
+            Err(e) => {
+                errors.add("price", e);
+                unparsed.push(Field::Price);
+            }
+        }
+    }
+    patch.category_id = input.category_id.map(CategoryId);
+    patch.is_published = input.is_published;
+    Parsed {
+        patch,
+        errors,
+        unparsed,
+    }
+}
+
+fn version_of(input: &VersionInput<'_>) -> Result<NewVersion, ProductError> {
+    let mut errors = FieldErrors::new();
+    let number = VersionNumber::parse(input.number)
+        .map_err(|e| errors.add("number", e))
+        .ok();
+    let name = VersionName::parse(input.name)
+        .map_err(|e| errors.add("name", e))
+        .ok();
+    match (number, name) {
+        (Some(number), Some(name)) => Ok(NewVersion {
+            number,
+            name,
+            is_current: input.is_current,
+        }),
+        _ => Err(ProductError::Invalid(errors)),
+    }
+}
+
+fn version_error(e: RepoError) -> ProductError {
+    match e {
+        RepoError::VersionNumberTaken => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "number",
+                "This product already has a version with this number.",
+            );
+            ProductError::Invalid(errors)
+        }
+        RepoError::NotFound => ProductError::NotFound,
+        other => other.into(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductsService {
+    ports: Ports,
+    public_browsing: bool,
+}
+
+impl ProductsService {
+    pub fn new(ports: Ports, public_browsing: bool) -> Self {
+        Self {
+            ports,
+            public_browsing,
+        }
+    }
+
+    fn scope(&self, viewer: Option<&Actor>) -> Result<ProductScope, ProductError> {
+        match viewer {
+            None if self.public_browsing => Ok(ProductScope::Published),
+            None => Err(ProductError::LoginRequired),
+            Some(actor) if actor.has(crate::access::Permission::UnpublishProduct) => {
+                Ok(ProductScope::All)
+            }
+            Some(actor) => Ok(ProductScope::PublishedOrOwnedBy(actor.user_id())),
+        }
+    }
+
+    /// The products the viewer may see, newest first.
+    ///
+    /// # Errors
+    /// [`ProductError::LoginRequired`] for anonymous visitors without public browsing.
+    pub async fn list(
+        &self,
+        viewer: Option<&Actor>,
+        page: PageRequest,
+    ) -> Result<Page<Product>, ProductError> {
+        let scope = self.scope(viewer)?;
+        Ok(self.ports.products.list(scope, page).await?)
+    }
+
+    /// A product the viewer may see.
+    ///
+    /// # Errors
+    /// [`ProductError::NotFound`] when it does not exist or is not visible.
+    pub async fn get(
+        &self,
+        viewer: Option<&Actor>,
+        id: ProductId,
+    ) -> Result<Product, ProductError> {
+        self.scope(viewer)?;
+        let product = self
+            .ports
+            .products
+            .find(id)
+            .await?
+            .ok_or(ProductError::NotFound)?;
+        if can_see(viewer, &ProductFacts::from(&product), self.public_browsing) {
+            Ok(product)
+        } else {
+            Err(ProductError::NotFound)
+        }
+    }
+
+    /// A product with its versions.
+    ///
+    /// # Errors
+    /// As [`ProductsService::get`].
+    pub async fn detail(
+        &self,
+        viewer: Option<&Actor>,
+        id: ProductId,
+    ) -> Result<ProductDetail, ProductError> {
+        let product = self.get(viewer, id).await?;
+        let versions = self.ports.versions.list(id).await?;
+        Ok(ProductDetail { product, versions })
+    }
+
+    async fn check_category(
+        &self,
+        id: Option<CategoryId>,
+        errors: &mut FieldErrors,
+    ) -> Result<(), RepoError> {
+        if let Some(id) = id
+            && self.ports.categories.find_by_id(id).await?.is_none()
+        {
+            errors.add("category_id", "Select a valid category.");
+        }
+        Ok(())
+    }
+
+    /// Creates a product owned by `actor` (never by anyone named in the input), with an
+    /// optional image that goes through the media pipeline first.
+    ///
+    /// # Errors
+    /// [`ProductError::Invalid`] with field errors; then nothing is stored.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: ProductInput<'_>,
+        image: Option<Vec<u8>>,
+    ) -> Result<Product, ProductError> {
+        let Parsed {
+            patch, mut errors, ..
+        } = parse(&input);
+        if input.name.is_none() {
+            errors.add("name", "This field is required.");
+        }
+        if input.price.is_none() {
+            errors.add("price", "This field is required.");
+        }
+        if input.category_id.is_none() {
+            errors.add("category_id", "This field is required.");
+        }
+        self.check_category(patch.category_id, &mut errors).await?;
+        let (Some(name), Some(price), Some(category_id)) =
+            (patch.name, patch.price, patch.category_id)
+        else {
+            return Err(ProductError::Invalid(errors));
+        };
+        if !errors.is_empty() {
+            return Err(ProductError::Invalid(errors));
+        }
+        let image = match image {
+            Some(bytes) => Some(self.store_image(bytes).await?),
+            None => None,
+        };
+        let new = NewProduct {
+            name,
+            description: patch.description.unwrap_or_else(Description::empty),
+            category_id,
+            price,
+            is_published: patch.is_published.unwrap_or(false),
+            owner_id: actor.user_id(),
+            image: image.clone(),
+            created_at: self.ports.clock.now(),
+        };
+        match self.ports.products.insert(new).await {
+            Ok(product) => Ok(product),
+            Err(e) => {
+                if let Some(key) = image {
+                    let _ = self.ports.media.delete(&key).await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn store_image(&self, bytes: Vec<u8>) -> Result<String, ProductError> {
+        match self.ports.media.save_image("products", bytes).await {
+            Ok(key) => Ok(key),
+            Err(e @ (MediaError::NotAnImage | MediaError::TooLarge { .. })) => {
+                let mut errors = FieldErrors::new();
+                errors.add("image", e);
+                Err(ProductError::Invalid(errors))
+            }
+            Err(e) => Err(ProductError::Media(e)),
+        }
+    }
+
+    /// Changes the fields the input carries. Fields the actor may not change make the
+    /// whole request fail with [`ProductError::Forbidden`] before anything is checked
+    /// further; sending a field's current value is not a change.
+    ///
+    /// # Errors
+    /// [`ProductError::NotFound`], [`ProductError::Forbidden`] or [`ProductError::Invalid`];
+    /// nothing is saved then.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        input: ProductInput<'_>,
+    ) -> Result<Product, ProductError> {
+        let product = self.get(Some(actor), id).await?;
+        let facts = ProductFacts::from(&product);
+        let Parsed {
+            patch,
+            mut errors,
+            unparsed,
+        } = parse(&input);
+        // A value that does not even parse is certainly a change of its field.
+        let mut denied: Vec<Field> = unparsed
+            .into_iter()
+            .filter(|f| !can_change(actor, &facts, *f))
+            .collect();
+        let checked = apply_patch(actor, &product, &patch, self.ports.clock.now());
+        let publish_denied = match &checked {
+            Err(d) => {
+                denied.extend(d.fields.iter().copied());
+                d.publish_denied
+            }
+            Ok(_) => None,
+        };
+        if !denied.is_empty() {
+            denied.sort();
+            denied.dedup();
+            return Err(ProductError::Forbidden {
+                fields: denied,
+                publish_denied,
+            });
+        }
+        if patch.category_id != Some(product.category.id) {
+            self.check_category(patch.category_id, &mut errors).await?;
+        }
+        if !errors.is_empty() {
+            return Err(ProductError::Invalid(errors));
+        }
+        let update = checked.map_err(ProductError::from)?;
+        match self.ports.products.update(id, update).await {
+            Ok(product) => Ok(product),
+            Err(RepoError::MissingReference) => {
+                let mut errors = FieldErrors::new();
+                errors.add("category_id", "Select a valid category.");
+                Err(ProductError::Invalid(errors))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a product (owner or superuser) and its image.
+    ///
+    /// # Errors
+    /// [`ProductError::NotFound`] or [`ProductError::Forbidden`].
+    pub async fn delete(&self, actor: &Actor, id: ProductId) -> Result<(), ProductError> {
+        let product = self.get(Some(actor), id).await?;
+        if !can_delete(actor, &ProductFacts::from(&product)) {
+            return Err(ProductError::Forbidden {
+                fields: Vec::new(),
+                publish_denied: None,
+            });
+        }
+        self.ports.products.delete(id).await?;
+        if let Some(key) = &product.image {
+            let _ = self.ports.media.delete(key).await;
+        }
+        Ok(())
+    }
+
+    /// Replaces the image.
+    ///
+    /// # Errors
+    /// [`ProductError::NotFound`], [`ProductError::Forbidden`] or an image field error.
+    pub async fn set_image(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        bytes: Vec<u8>,
+    ) -> Result<Product, ProductError> {
+        let product = self.get(Some(actor), id).await?;
+        if !can_change(actor, &ProductFacts::from(&product), Field::Image) {
+            return Err(forbidden(Field::Image));
+        }
+        let key = self.store_image(bytes).await?;
+        if let Err(e) = self
+            .ports
+            .products
+            .set_image(id, Some(key.clone()), self.ports.clock.now())
+            .await
+        {
+            let _ = self.ports.media.delete(&key).await;
+            return Err(e.into());
+        }
+        if let Some(old) = &product.image {
+            let _ = self.ports.media.delete(old).await;
+        }
+        Ok(Product {
+            image: Some(key),
+            ..product
+        })
+    }
+
+    async fn versions_allowed(&self, actor: &Actor, id: ProductId) -> Result<(), ProductError> {
+        let product = self.get(Some(actor), id).await?;
+        if can_change(actor, &ProductFacts::from(&product), Field::Versions) {
+            Ok(())
+        } else {
+            Err(forbidden(Field::Versions))
+        }
+    }
+
+    /// Adds a version; a current one demotes the previous current version.
+    ///
+    /// # Errors
+    /// [`ProductError::Forbidden`] for anyone but the owner (and superusers),
+    /// [`ProductError::Invalid`] for bad or duplicate numbers.
+    pub async fn add_version(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        input: VersionInput<'_>,
+    ) -> Result<Version, ProductError> {
+        self.versions_allowed(actor, id).await?;
+        let version = version_of(&input)?;
+        self.ports
+            .versions
+            .insert(id, version)
+            .await
+            .map_err(version_error)
+    }
+
+    /// Replaces a version's number, name and current flag.
+    ///
+    /// # Errors
+    /// As [`ProductsService::add_version`], and [`ProductError::NotFound`] for a version
+    /// of another product.
+    pub async fn update_version(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        version: VersionId,
+        input: VersionInput<'_>,
+    ) -> Result<Version, ProductError> {
+        self.versions_allowed(actor, id).await?;
+        let new = version_of(&input)?;
+        self.ports
+            .versions
+            .update(id, version, new)
+            .await
+            .map_err(version_error)
+    }
+
+    /// # Errors
+    /// As [`ProductsService::update_version`].
+    pub async fn delete_version(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        version: VersionId,
+    ) -> Result<(), ProductError> {
+        self.versions_allowed(actor, id).await?;
+        self.ports
+            .versions
+            .delete(id, version)
+            .await
+            .map_err(version_error)
+    }
+}

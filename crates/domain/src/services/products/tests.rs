@@ -1,0 +1,363 @@
+use std::sync::Arc;
+
+use mockall::predicate::eq;
+
+use super::*;
+use crate::access::Permission;
+use crate::ports::*;
+use crate::product::{Category, CategoryName, OwnerRef};
+use crate::user::{Email, UserId};
+
+const OWNER: UserId = UserId(1);
+const OTHER: UserId = UserId(2);
+
+fn t0() -> crate::Timestamp {
+    chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(20_000)
+}
+
+fn category(id: i64) -> Category {
+    Category {
+        id: CategoryId(id),
+        name: CategoryName::parse("Lamps").unwrap(),
+        description: Description::empty(),
+    }
+}
+
+fn product(published: bool, locked: bool) -> Product {
+    Product {
+        id: ProductId(10),
+        name: ProductName::parse("Desk lamp").unwrap(),
+        description: Description::parse("Bright").unwrap(),
+        image: None,
+        category: category(1),
+        price: Money::parse("19.99").unwrap(),
+        is_published: published,
+        moderation_locked: locked,
+        owner: OwnerRef {
+            id: OWNER,
+            email: Email::parse("owner@example.com").unwrap(),
+        },
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+fn owner() -> Actor {
+    Actor::new(OWNER, false, [])
+}
+
+fn stranger() -> Actor {
+    Actor::new(OTHER, false, [])
+}
+
+fn moderator() -> Actor {
+    Actor::new(OTHER, false, Permission::ALL)
+}
+
+struct Mocks {
+    products: MockProductRepository,
+    categories: MockCategoryRepository,
+    versions: MockVersionRepository,
+    media: MockMediaStore,
+}
+
+impl Mocks {
+    fn new() -> Self {
+        Self {
+            products: MockProductRepository::new(),
+            categories: MockCategoryRepository::new(),
+            versions: MockVersionRepository::new(),
+            media: MockMediaStore::new(),
+        }
+    }
+
+    fn finding(mut self, found: Product) -> Self {
+        self.products
+            .expect_find()
+            .returning(move |_| Ok(Some(found.clone())));
+        self
+    }
+
+    fn service(self, public_browsing: bool) -> ProductsService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(t0());
+        ProductsService::new(
+            super::super::Ports {
+                users: Arc::new(MockUserRepository::new()),
+                groups: Arc::new(MockGroupRepository::new()),
+                categories: Arc::new(self.categories),
+                products: Arc::new(self.products),
+                versions: Arc::new(self.versions),
+                sessions: Arc::new(MockSessionRepository::new()),
+                tokens: Arc::new(MockApiTokenRepository::new()),
+                outbox: Arc::new(MockOutboxRepository::new()),
+                hasher: Arc::new(MockPasswordHasher::new()),
+                signer: Arc::new(MockTokenSigner::new()),
+                random: Arc::new(MockRandom::new()),
+                media: Arc::new(self.media),
+                clock: Arc::new(clock),
+            },
+            public_browsing,
+        )
+    }
+}
+
+fn page() -> PageRequest {
+    PageRequest::new(1, 20).unwrap()
+}
+
+fn empty_page() -> Page<Product> {
+    Page {
+        items: vec![],
+        page: 1,
+        per_page: 20,
+        total: 0,
+    }
+}
+
+#[tokio::test]
+async fn listings_are_scoped_by_who_is_looking() {
+    for (viewer, public, scope) in [
+        (
+            Some(owner()),
+            false,
+            ProductScope::PublishedOrOwnedBy(OWNER),
+        ),
+        (Some(moderator()), false, ProductScope::All),
+        (Some(Actor::new(OTHER, true, [])), false, ProductScope::All),
+        (None, true, ProductScope::Published),
+    ] {
+        let mut m = Mocks::new();
+        m.products
+            .expect_list()
+            .with(eq(scope), eq(page()))
+            .times(1)
+            .returning(|_, _| Ok(empty_page()));
+        m.service(public)
+            .list(viewer.as_ref(), page())
+            .await
+            .unwrap();
+    }
+    let mut m = Mocks::new();
+    m.products.expect_list().times(0);
+    let err = m.service(false).list(None, page()).await.unwrap_err();
+    assert!(matches!(err, ProductError::LoginRequired));
+}
+
+#[tokio::test]
+async fn an_invisible_product_is_not_found_rather_than_forbidden() {
+    let err = Mocks::new()
+        .finding(product(false, false))
+        .service(false)
+        .get(Some(&stranger()), ProductId(10))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProductError::NotFound));
+    let seen = Mocks::new()
+        .finding(product(false, false))
+        .service(false)
+        .get(Some(&moderator()), ProductId(10))
+        .await;
+    assert!(seen.is_ok(), "moderators see unpublished products");
+}
+
+#[tokio::test]
+async fn a_created_product_belongs_to_the_acting_user() {
+    let mut m = Mocks::new();
+    m.categories
+        .expect_find_by_id()
+        .returning(|id| Ok(Some(category(id.0))));
+    m.products
+        .expect_insert()
+        .withf(|p| p.owner_id == OTHER && p.price.to_string() == "199.99" && p.created_at == t0())
+        .times(1)
+        .returning(|_| Ok(product(true, false)));
+    let input = ProductInput {
+        name: Some("Lamp"),
+        price: Some("199.99"),
+        category_id: Some(1),
+        ..Default::default()
+    };
+    m.service(false)
+        .create(&stranger(), input, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn invalid_or_incomplete_products_store_nothing() {
+    let mut m = Mocks::new();
+    m.categories.expect_find_by_id().returning(|_| Ok(None));
+    m.products.expect_insert().times(0);
+    m.media.expect_save_image().times(0);
+    let input = ProductInput {
+        name: Some(""),
+        price: Some("-1"),
+        category_id: Some(99),
+        ..Default::default()
+    };
+    let err = m
+        .service(false)
+        .create(&owner(), input, Some(vec![1, 2, 3]))
+        .await
+        .unwrap_err();
+    let ProductError::Invalid(errors) = err else {
+        panic!("{err:?}")
+    };
+    for field in ["name", "price", "category_id"] {
+        assert!(!errors.of(field).is_empty(), "{field}: {errors}");
+    }
+}
+
+#[tokio::test]
+async fn a_forbidden_patch_never_reaches_the_repository() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products.expect_update().times(0);
+    let input = ProductInput {
+        name: Some("Renamed"),
+        price: Some("1.00"),
+        description: Some("ok"),
+        ..Default::default()
+    };
+    let err = m
+        .service(false)
+        .update(&moderator(), ProductId(10), input)
+        .await
+        .unwrap_err();
+    let ProductError::Forbidden { fields, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(fields, vec![Field::Name, Field::Price]);
+}
+
+#[tokio::test]
+async fn an_unparseable_forbidden_value_is_forbidden_not_invalid() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products.expect_update().times(0);
+    let input = ProductInput {
+        price: Some("-5"),
+        ..Default::default()
+    };
+    let err = m
+        .service(false)
+        .update(&moderator(), ProductId(10), input)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProductError::Forbidden { ref fields, .. } if *fields == vec![Field::Price]),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_moderator_unpublishes_and_the_lock_is_stored() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products
+        .expect_update()
+        .withf(|id, u| *id == ProductId(10) && !u.is_published && u.moderation_locked)
+        .times(1)
+        .returning(|_, _| Ok(product(false, true)));
+    let input = ProductInput {
+        is_published: Some(false),
+        ..Default::default()
+    };
+    let updated = m
+        .service(false)
+        .update(&moderator(), ProductId(10), input)
+        .await
+        .unwrap();
+    assert!(updated.moderation_locked);
+}
+
+#[tokio::test]
+async fn an_owner_cannot_republish_a_locked_product() {
+    let mut m = Mocks::new().finding(product(false, true));
+    m.products.expect_update().times(0);
+    let input = ProductInput {
+        is_published: Some(true),
+        ..Default::default()
+    };
+    let err = m
+        .service(false)
+        .update(&owner(), ProductId(10), input)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProductError::Forbidden {
+                publish_denied: Some(PublishDenied::ModerationLocked),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_owners_and_superusers_delete() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products.expect_delete().times(0);
+    assert!(matches!(
+        m.service(false).delete(&moderator(), ProductId(10)).await,
+        Err(ProductError::Forbidden { .. })
+    ));
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products
+        .expect_delete()
+        .with(eq(ProductId(10)))
+        .times(1)
+        .returning(|_| Ok(()));
+    m.service(false)
+        .delete(&owner(), ProductId(10))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn versions_and_images_are_the_owners_business() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.versions.expect_insert().times(0);
+    m.media.expect_save_image().times(0);
+    let service = m.service(false);
+    let input = VersionInput {
+        number: "1.0",
+        name: "",
+        is_current: true,
+    };
+    assert!(matches!(
+        service
+            .add_version(&moderator(), ProductId(10), input)
+            .await,
+        Err(ProductError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        service
+            .set_image(&moderator(), ProductId(10), vec![1])
+            .await,
+        Err(ProductError::Forbidden { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_duplicate_version_number_is_a_field_error() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.versions
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Err(RepoError::VersionNumberTaken));
+    let input = VersionInput {
+        number: "1.0",
+        name: "first",
+        is_current: false,
+    };
+    let err = m
+        .service(false)
+        .add_version(&owner(), ProductId(10), input)
+        .await
+        .unwrap_err();
+    let ProductError::Invalid(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(!errors.of("number").is_empty());
+}
