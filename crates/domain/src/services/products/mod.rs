@@ -9,12 +9,14 @@ use crate::access::{
 use crate::fields::FieldErrors;
 use crate::ports::{MediaError, ProductScope, RepoError};
 use crate::product::{
-    CategoryId, Description, Money, NewProduct, NewVersion, Product, ProductId, ProductName,
-    ProductPatch, Version, VersionId, VersionName, VersionNumber,
+    CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName, ProductPatch,
+    Version,
 };
 use crate::{Page, PageRequest};
 
 use super::Ports;
+
+mod versions;
 
 #[cfg(test)]
 mod tests;
@@ -126,39 +128,6 @@ fn parse(input: &ProductInput<'_>) -> Parsed {
         patch,
         errors,
         unparsed,
-    }
-}
-
-fn version_of(input: &VersionInput<'_>) -> Result<NewVersion, ProductError> {
-    let mut errors = FieldErrors::new();
-    let number = VersionNumber::parse(input.number)
-        .map_err(|e| errors.add("number", e))
-        .ok();
-    let name = VersionName::parse(input.name)
-        .map_err(|e| errors.add("name", e))
-        .ok();
-    match (number, name) {
-        (Some(number), Some(name)) => Ok(NewVersion {
-            number,
-            name,
-            is_current: input.is_current,
-        }),
-        _ => Err(ProductError::Invalid(errors)),
-    }
-}
-
-fn version_error(e: RepoError) -> ProductError {
-    match e {
-        RepoError::VersionNumberTaken => {
-            let mut errors = FieldErrors::new();
-            errors.add(
-                "number",
-                "This product already has a version with this number.",
-            );
-            ProductError::Invalid(errors)
-        }
-        RepoError::NotFound => ProductError::NotFound,
-        other => other.into(),
     }
 }
 
@@ -428,71 +397,5 @@ impl ProductsService {
             image: Some(key),
             ..product
         })
-    }
-
-    async fn versions_allowed(&self, actor: &Actor, id: ProductId) -> Result<(), ProductError> {
-        let product = self.get(Some(actor), id).await?;
-        if can_change(actor, &ProductFacts::from(&product), Field::Versions) {
-            Ok(())
-        } else {
-            Err(forbidden(Field::Versions))
-        }
-    }
-
-    /// Adds a version; a current one demotes the previous current version.
-    ///
-    /// # Errors
-    /// [`ProductError::Forbidden`] for anyone but the owner (and superusers),
-    /// [`ProductError::Invalid`] for bad or duplicate numbers.
-    pub async fn add_version(
-        &self,
-        actor: &Actor,
-        id: ProductId,
-        input: VersionInput<'_>,
-    ) -> Result<Version, ProductError> {
-        self.versions_allowed(actor, id).await?;
-        let version = version_of(&input)?;
-        self.ports
-            .versions
-            .insert(id, version)
-            .await
-            .map_err(version_error)
-    }
-
-    /// Replaces a version's number, name and current flag.
-    ///
-    /// # Errors
-    /// As [`ProductsService::add_version`], and [`ProductError::NotFound`] for a version
-    /// of another product.
-    pub async fn update_version(
-        &self,
-        actor: &Actor,
-        id: ProductId,
-        version: VersionId,
-        input: VersionInput<'_>,
-    ) -> Result<Version, ProductError> {
-        self.versions_allowed(actor, id).await?;
-        let new = version_of(&input)?;
-        self.ports
-            .versions
-            .update(id, version, new)
-            .await
-            .map_err(version_error)
-    }
-
-    /// # Errors
-    /// As [`ProductsService::update_version`].
-    pub async fn delete_version(
-        &self,
-        actor: &Actor,
-        id: ProductId,
-        version: VersionId,
-    ) -> Result<(), ProductError> {
-        self.versions_allowed(actor, id).await?;
-        self.ports
-            .versions
-            .delete(id, version)
-            .await
-            .map_err(version_error)
     }
 }
