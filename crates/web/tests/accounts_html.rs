@@ -4,35 +4,9 @@
 
 mod support;
 
-use std::time::Duration;
-
 use catalog_storage::db_test;
-use support::smtp::SmtpSink;
-use support::{TestApp, browser, link_path, location, spawn_app};
-
-const PASSWORD: &str = "velvet thunder 42";
-const WAIT: Duration = Duration::from_secs(15);
-
-async fn app_with_mail(db: &catalog_storage::testing::TestDatabase) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start();
-    let env = sink.env();
-    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    (spawn_app(db, &extra).await, sink)
-}
-
-async fn register(app: &TestApp, client: &reqwest::Client, email: &str) -> reqwest::Response {
-    app.submit(
-        client,
-        "/users/register",
-        "/users/register",
-        &[
-            ("email", email),
-            ("password1", PASSWORD),
-            ("password2", PASSWORD),
-        ],
-    )
-    .await
-}
+use support::accounts::{PASSWORD, WAIT, app_with_mail, register, verified_user};
+use support::{TestApp, browser, link_path, location};
 
 async fn sign_in(
     app: &TestApp,
@@ -49,29 +23,10 @@ async fn sign_in(
     .await
 }
 
-/// Registers and confirms an account; returns a client signed in as it.
-async fn verified_user(app: &TestApp, sink: &SmtpSink, email: &str) -> reqwest::Client {
-    let client = browser();
-    let before = sink.messages().len();
-    assert_eq!(register(app, &client, email).await.status(), 303);
-    let mail = sink.wait_for(before + 1, WAIT).await;
-    let path = link_path(&mail[before].raw, "/users/verify/");
-    let (_, page) = app.page(&client, &path).await;
-    let token = support::csrf_of(&page);
-    let r = client
-        .post(app.url(&path))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&r), "/products");
-    client
-}
-
 db_test!(
     registration_is_confirmed_by_a_post_from_the_mailed_link,
     |db| {
-        let (app, sink) = app_with_mail(&db).await;
+        let (app, sink) = app_with_mail(&db, &[]).await;
         let client = browser();
         let r = register(&app, &client, "Ann@Example.com").await;
         assert_eq!(
@@ -154,7 +109,7 @@ db_test!(
 db_test!(
     registering_a_taken_address_answers_alike_and_tells_the_owner,
     |db| {
-        let (app, sink) = app_with_mail(&db).await;
+        let (app, sink) = app_with_mail(&db, &[]).await;
         verified_user(&app, &sink, "bob@example.com").await;
         let r = register(&app, &browser(), "BOB@example.com").await;
         assert_eq!(
@@ -178,7 +133,7 @@ db_test!(
 db_test!(
     twenty_concurrent_registrations_of_one_address_make_one_account,
     |db| {
-        let (app, _sink) = app_with_mail(&db).await;
+        let (app, _sink) = app_with_mail(&db, &[]).await;
         let mut clients = Vec::new();
         for _ in 0..20 {
             let client = browser();
@@ -222,7 +177,7 @@ db_test!(
 db_test!(
     sign_in_rotates_the_session_and_sign_out_ends_it_on_the_server,
     |db| {
-        let (app, sink) = app_with_mail(&db).await;
+        let (app, sink) = app_with_mail(&db, &[]).await;
         verified_user(&app, &sink, "cy@example.com").await;
         let client = browser();
         let wrong = sign_in(&app, &client, "cy@example.com", "not the password").await;
@@ -320,7 +275,7 @@ fn set_cookie_value(r: &reqwest::Response) -> Option<String> {
 db_test!(
     a_password_reset_mails_a_password_that_works_once_and_forces_a_change,
     |db| {
-        let (app, sink) = app_with_mail(&db).await;
+        let (app, sink) = app_with_mail(&db, &[]).await;
         let first = verified_user(&app, &sink, "dee@example.com").await;
         let unknown = app
             .submit(
@@ -409,7 +364,7 @@ db_test!(
 );
 
 db_test!(forged_or_missing_csrf_tokens_change_nothing, |db| {
-    let (app, _sink) = app_with_mail(&db).await;
+    let (app, _sink) = app_with_mail(&db, &[]).await;
     let client = browser();
     let _ = app.page(&client, "/users/register").await;
     for token in [None, Some("forged-token")] {
@@ -444,7 +399,7 @@ db_test!(forged_or_missing_csrf_tokens_change_nothing, |db| {
 db_test!(
     the_profile_normalises_phones_and_refuses_bad_input_whole,
     |db| {
-        let (app, sink) = app_with_mail(&db).await;
+        let (app, sink) = app_with_mail(&db, &[]).await;
         let client = verified_user(&app, &sink, "fay@example.com").await;
         let save = |fields: Vec<(&'static str, String)>, avatar: Option<Vec<u8>>| {
             let client = client.clone();

@@ -9,56 +9,12 @@ use std::time::Duration;
 use catalog_domain::ports::{OutboxRepository, TokenSigner};
 use catalog_storage::db_test;
 use catalog_web::adapters::token::HmacSigner;
+use support::accounts::{PASSWORD, WAIT, app_with_mail, register, verified_user};
 use support::smtp::SmtpSink;
 use support::{TestApp, browser, link_path, location, spawn_app};
 
-const PASSWORD: &str = "velvet thunder 42";
-const WAIT: Duration = Duration::from_secs(15);
 /// The key `support::settings_for` configures.
 const TEST_KEY: &[u8] = b"test-secret-key-0123456789abcdef-0123456789";
-
-async fn app_with_mail(
-    db: &catalog_storage::testing::TestDatabase,
-    extra: &[(&str, &str)],
-) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start();
-    let env = sink.env();
-    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    all.extend_from_slice(extra);
-    (spawn_app(db, &all).await, sink)
-}
-
-async fn register(app: &TestApp, client: &reqwest::Client, email: &str) -> reqwest::Response {
-    app.submit(
-        client,
-        "/users/register",
-        "/users/register",
-        &[
-            ("email", email),
-            ("password1", PASSWORD),
-            ("password2", PASSWORD),
-        ],
-    )
-    .await
-}
-
-async fn verified_user(app: &TestApp, sink: &SmtpSink, email: &str) -> reqwest::Client {
-    let client = browser();
-    let before = sink.messages().len();
-    assert_eq!(register(app, &client, email).await.status(), 303);
-    let mail = sink.wait_for(before + 1, WAIT).await;
-    let path = link_path(&mail[before].raw, "/users/verify/");
-    let (_, page) = app.page(&client, &path).await;
-    let token = support::csrf_of(&page);
-    let r = client
-        .post(app.url(&path))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&r), "/products");
-    client
-}
 
 async fn sign_in_from(
     app: &TestApp,
