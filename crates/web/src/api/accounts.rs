@@ -68,8 +68,7 @@ pub struct Me {
 }
 
 async fn me_of(state: &AppState, user: &User) -> Result<Me, Problem> {
-    let groups = state.ports.groups.groups_of(user.id).await?;
-    let permissions = state.ports.groups.permissions_of(user.id).await?;
+    let (groups, permissions) = state.accounts.memberships(user.id).await?;
     Ok(Me {
         id: user.id.0,
         email: user.email.to_string(),
@@ -93,6 +92,23 @@ async fn me_of(state: &AppState, user: &User) -> Result<Me, Problem> {
             .map(|p| p.codename().to_owned())
             .collect(),
     })
+}
+
+/// The forms have two password fields where the API has one; their errors are reported
+/// under the API's field name.
+fn renamed(errors: &FieldErrors, form_field: &str, api_field: &'static str) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for (field, message) in errors.iter() {
+        out.add(
+            if field == form_field {
+                api_field
+            } else {
+                field
+            },
+            message,
+        );
+    }
+    out
 }
 
 fn accepted() -> Response {
@@ -120,20 +136,11 @@ pub async fn register(
         .map_err(Problem::too_many)?;
     match state.accounts.register(&email, &password, &password).await {
         Ok(()) => Ok(accepted()),
-        Err(RegisterError::Invalid(errors)) => {
-            let mut renamed = FieldErrors::new();
-            for (field, message) in errors.iter() {
-                renamed.add(
-                    if field == "password1" {
-                        "password"
-                    } else {
-                        field
-                    },
-                    message,
-                );
-            }
-            Err(Problem::validation(&renamed))
-        }
+        Err(RegisterError::Invalid(errors)) => Err(Problem::validation(&renamed(
+            &errors,
+            "password1",
+            "password",
+        ))),
         Err(RegisterError::Hash(e)) => Err(e.into()),
         Err(RegisterError::Unexpected(e)) => Err(e.into()),
     }
@@ -340,20 +347,11 @@ pub async fn change_password(
         .await
     {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(PasswordChangeError::Invalid(errors)) => {
-            let mut renamed = FieldErrors::new();
-            for (field, message) in errors.iter() {
-                renamed.add(
-                    if field == "new_password1" {
-                        "new_password"
-                    } else {
-                        field
-                    },
-                    message,
-                );
-            }
-            Err(Problem::validation(&renamed))
-        }
+        Err(PasswordChangeError::Invalid(errors)) => Err(Problem::validation(&renamed(
+            &errors,
+            "new_password1",
+            "new_password",
+        ))),
         Err(PasswordChangeError::Hash(e)) => Err(e.into()),
         Err(PasswordChangeError::Unexpected(e)) => Err(e.into()),
     }

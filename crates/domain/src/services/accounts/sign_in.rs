@@ -151,4 +151,18 @@ impl AccountsService {
         let actor = Actor::new(user.id, user.is_superuser, permissions);
         Ok(Some((user, actor)))
     }
+
+    /// The groups a user belongs to and the permissions they grant, for the API's
+    /// description of the signed-in user.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the database fails.
+    pub async fn memberships(
+        &self,
+        id: UserId,
+    ) -> Result<(Vec<crate::access::Group>, Vec<crate::access::Permission>), RepoError> {
+        let groups = self.ports.groups.groups_of(id).await?;
+        let permissions = self.ports.groups.permissions_of(id).await?;
+        Ok((groups, permissions))
+    }
 }
