@@ -297,13 +297,7 @@ db_test!(
         assert_eq!(location(&known), "/users/password-reset/done");
         let mail = sink.wait_for(2, WAIT).await;
         assert_eq!(mail.len(), 2, "only the known address got mail");
-        let text = support::decode_qp(&mail[1].raw);
-        let generated = text
-            .lines()
-            .map(str::trim)
-            .find(|l| l.len() == 16 && l.chars().all(|c| c.is_ascii_alphanumeric()))
-            .expect("the generated password is in the mail")
-            .to_owned();
+        let generated = support::generated_password(&mail[1].raw);
 
         // The old password still works.
         assert_eq!(

@@ -305,12 +305,7 @@ db_test!(an_expired_generated_password_is_refused, |db| {
         .await;
     assert_eq!(location(&r), "/users/password-reset/done");
     let mail = sink.wait_for(2, WAIT).await;
-    let generated = support::decode_qp(&mail[1].raw)
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 16 && l.chars().all(|c| c.is_ascii_alphanumeric()))
-        .unwrap()
-        .to_owned();
+    let generated = support::generated_password(&mail[1].raw);
     // An hour has passed: the pending password expires when the account was created.
     db.store
         .execute_unprepared("UPDATE users SET pending_password_expires_at = date_joined")

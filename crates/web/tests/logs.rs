@@ -140,13 +140,7 @@ async fn no_log_line_carries_a_password_token_or_cookie() {
         .await
         .unwrap();
     let mails = read_mail(&mail_dir, 2);
-    let generated = mails
-        .iter()
-        .flat_map(|m| m.lines())
-        .map(str::trim)
-        .find(|l| l.len() == 16 && l.chars().all(|c| c.is_ascii_alphanumeric()))
-        .expect("generated password")
-        .to_owned();
+    let generated = support::generated_password(&mails.concat());
     secrets.push(generated.clone());
     let other = browser();
     let page = other

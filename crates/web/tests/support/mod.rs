@@ -123,6 +123,17 @@ pub fn decode_qp(raw: &str) -> String {
         .replace("=3D", "=")
 }
 
+/// The generated password in a reset mail (raw or already decoded): the line that is
+/// exactly 16 letters and digits.
+pub fn generated_password(raw: &str) -> String {
+    decode_qp(raw)
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 16 && l.chars().all(|c| c.is_ascii_alphanumeric()))
+        .expect("the generated password is in the mail")
+        .to_owned()
+}
+
 /// The path of the first link in `raw` that starts with `prefix` (after the host).
 pub fn link_path(raw: &str, prefix: &str) -> String {
     let text = decode_qp(raw);
