@@ -9,7 +9,7 @@ use crate::access::{Group, GroupId, GroupSummary, Permission};
 use crate::mail::{OutboxId, OutboxMessage, OutgoingMail};
 use crate::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
-    Version, VersionId,
+    Version, VersionId, VersionsEdit,
 };
 use crate::user::{
     Email, NewUser, Password, PasswordAttempt, PasswordHash, PendingPassword, User, UserId,
@@ -275,6 +275,19 @@ pub trait ProductRepository: Send + Sync {
     /// [`RepoError::NotFound`] for an unknown product, [`RepoError::MissingReference`]
     /// for an unknown category.
     async fn update(&self, id: ProductId, update: ProductUpdate) -> Result<Product, RepoError>;
+    /// The whole edit form in one transaction: the fields, a new image key (`None` keeps
+    /// the image) and the versions. Either all of it is stored or nothing.
+    ///
+    /// # Errors
+    /// As [`ProductRepository::update`], and [`RepoError::NotFound`] for a version that
+    /// does not belong to the product, [`RepoError::VersionNumberTaken`].
+    async fn edit(
+        &self,
+        id: ProductId,
+        update: ProductUpdate,
+        image: Option<String>,
+        versions: VersionsEdit,
+    ) -> Result<Product, RepoError>;
     /// # Errors
     /// [`RepoError::NotFound`] for an unknown product.
     async fn set_image(

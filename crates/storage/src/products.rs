@@ -4,7 +4,7 @@ use catalog_domain::ports::{
 };
 use catalog_domain::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
-    Version, VersionId,
+    Version, VersionId, VersionsEdit,
 };
 use catalog_domain::{Page, PageRequest, Timestamp};
 use sea_orm::sea_query::{Condition, Expr};
@@ -238,33 +238,25 @@ impl ProductRepository for Store {
     }
 
     async fn update(&self, id: ProductId, u: ProductUpdate) -> Result<Product, RepoError> {
-        let result = product::Entity::update_many()
-            .col_expr(product::Column::Name, Expr::value(u.name.as_str()))
-            .col_expr(
-                product::Column::Description,
-                Expr::value(u.description.as_str()),
-            )
-            .col_expr(product::Column::CategoryId, Expr::value(u.category_id.0))
-            .col_expr(product::Column::PriceCents, Expr::value(u.price.cents()))
-            .col_expr(product::Column::IsPublished, Expr::value(u.is_published))
-            .col_expr(
-                product::Column::ModerationLocked,
-                Expr::value(u.moderation_locked),
-            )
-            .col_expr(
-                product::Column::UpdatedAt,
-                Expr::value(convert::micros(u.updated_at)),
-            )
-            .filter(product::Column::Id.eq(id.0))
-            .exec(self.conn())
-            .await
-            .map_err(db)?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
+        write_product(self.conn(), id, u, None).await?;
         find_product(self.conn(), id)
             .await?
             .ok_or(RepoError::NotFound)
+    }
+
+    async fn edit(
+        &self,
+        id: ProductId,
+        u: ProductUpdate,
+        image: Option<String>,
+        versions: VersionsEdit,
+    ) -> Result<Product, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        write_product(&txn, id, u, image).await?;
+        write_versions(&txn, id, versions).await?;
+        let product = find_product(&txn, id).await?.ok_or(RepoError::NotFound)?;
+        txn.commit().await.map_err(db)?;
+        Ok(product)
     }
 
     async fn set_image(
@@ -300,6 +292,105 @@ impl ProductRepository for Store {
 }
 
 /// Clears the current flag of every version of a product but `except`.
+async fn write_product<C: ConnectionTrait>(
+    conn: &C,
+    id: ProductId,
+    u: ProductUpdate,
+    image: Option<String>,
+) -> Result<(), RepoError> {
+    let mut update = product::Entity::update_many()
+        .col_expr(product::Column::Name, Expr::value(u.name.as_str()))
+        .col_expr(
+            product::Column::Description,
+            Expr::value(u.description.as_str()),
+        )
+        .col_expr(product::Column::CategoryId, Expr::value(u.category_id.0))
+        .col_expr(product::Column::PriceCents, Expr::value(u.price.cents()))
+        .col_expr(product::Column::IsPublished, Expr::value(u.is_published))
+        .col_expr(
+            product::Column::ModerationLocked,
+            Expr::value(u.moderation_locked),
+        )
+        .col_expr(
+            product::Column::UpdatedAt,
+            Expr::value(convert::micros(u.updated_at)),
+        );
+    if let Some(key) = image {
+        update = update.col_expr(product::Column::Image, Expr::value(key));
+    }
+    let result = update
+        .filter(product::Column::Id.eq(id.0))
+        .exec(conn)
+        .await
+        .map_err(db)?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::NotFound);
+    }
+    Ok(())
+}
+
+/// Applies a versions edit. Rewritten rows first take a placeholder number that no real
+/// number can have (real ones have no control characters), so that numbers can be
+/// swapped between rows without tripping the unique index half-way.
+async fn write_versions<C: ConnectionTrait>(
+    conn: &C,
+    product: ProductId,
+    edit: VersionsEdit,
+) -> Result<(), RepoError> {
+    let mine = |q: sea_orm::UpdateMany<version::Entity>, id: VersionId| {
+        q.filter(version::Column::Id.eq(id.0))
+            .filter(version::Column::ProductId.eq(product.0))
+    };
+    for id in &edit.delete {
+        let result = version::Entity::delete_many()
+            .filter(version::Column::Id.eq(id.0))
+            .filter(version::Column::ProductId.eq(product.0))
+            .exec(conn)
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+    }
+    if edit.names_current() {
+        demote_others(conn, product, None).await?;
+    }
+    for (id, _) in &edit.update {
+        let placeholder = format!("\u{1}{}", id.0);
+        let result = mine(version::Entity::update_many(), *id)
+            .col_expr(version::Column::Number, Expr::value(placeholder))
+            .col_expr(version::Column::IsCurrent, Expr::value(false))
+            .exec(conn)
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+    }
+    for (id, v) in &edit.update {
+        mine(version::Entity::update_many(), *id)
+            .col_expr(version::Column::Number, Expr::value(v.number.as_str()))
+            .col_expr(version::Column::Name, Expr::value(v.name.as_str()))
+            .col_expr(version::Column::IsCurrent, Expr::value(v.is_current))
+            .exec(conn)
+            .await
+            .map_err(|e| repo_err(e, version_taken))?;
+    }
+    for v in &edit.insert {
+        version::ActiveModel {
+            product_id: Set(product.0),
+            number: Set(v.number.as_str().to_owned()),
+            name: Set(v.name.as_str().to_owned()),
+            is_current: Set(v.is_current),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(|e| repo_err(e, version_taken))?;
+    }
+    Ok(())
+}
+
 async fn demote_others<C: ConnectionTrait>(
     conn: &C,
     product: ProductId,

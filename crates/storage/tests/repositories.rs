@@ -732,6 +732,116 @@ db_test!(a_product_never_has_two_current_versions, |db| {
     );
 });
 
+db_test!(an_edit_is_stored_whole_or_not_at_all, |db| {
+    let owner = UserRepository::insert(&db.store, new_user("edit@example.com"))
+        .await
+        .unwrap();
+    let cat = category(&db.store, "Tools").await;
+    let p = ProductRepository::insert(&db.store, new_product(owner.id, cat.id, "Saw", "1.00", 0))
+        .await
+        .unwrap();
+    let v = |n: &str, current| NewVersion {
+        number: VersionNumber::parse(n).unwrap(),
+        name: VersionName::parse("").unwrap(),
+        is_current: current,
+    };
+    let v1 = VersionRepository::insert(&db.store, p.id, v("1.0", true))
+        .await
+        .unwrap();
+    let v2 = VersionRepository::insert(&db.store, p.id, v("2.0", false))
+        .await
+        .unwrap();
+    let update = |name: &str, at| ProductUpdate {
+        name: ProductName::parse(name).unwrap(),
+        description: p.description.clone(),
+        category_id: cat.id,
+        price: Money::parse("2.50").unwrap(),
+        is_published: true,
+        moderation_locked: false,
+        updated_at: t(at),
+    };
+    // Swap the two numbers, make the second current, add a third: one transaction.
+    let saved = ProductRepository::edit(
+        &db.store,
+        p.id,
+        update("Saw II", 10),
+        Some("products/saw.png".into()),
+        VersionsEdit {
+            delete: vec![],
+            update: vec![(v1.id, v("2.0", false)), (v2.id, v("1.0", true))],
+            insert: vec![v("3.0", false)],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.name.as_str(), "Saw II");
+    assert_eq!(saved.image.as_deref(), Some("products/saw.png"));
+    let list = VersionRepository::list(&db.store, p.id).await.unwrap();
+    let shown: Vec<(i64, &str, bool)> = list
+        .iter()
+        .map(|x| (x.id.0, x.number.as_str(), x.is_current))
+        .collect();
+    assert_eq!(
+        shown[..2],
+        [(v1.id.0, "2.0", false), (v2.id.0, "1.0", true)]
+    );
+    assert_eq!((shown[2].1, shown[2].2), ("3.0", false));
+
+    // A version of another product makes the whole edit fail, the fields included.
+    let other =
+        ProductRepository::insert(&db.store, new_product(owner.id, cat.id, "Drill", "1", 1))
+            .await
+            .unwrap();
+    let foreign = VersionRepository::insert(&db.store, other.id, v("9.0", false))
+        .await
+        .unwrap();
+    let failed = ProductRepository::edit(
+        &db.store,
+        p.id,
+        update("Saw III", 20),
+        None,
+        VersionsEdit {
+            delete: vec![foreign.id],
+            ..VersionsEdit::default()
+        },
+    )
+    .await;
+    assert!(matches!(failed, Err(RepoError::NotFound)), "{failed:?}");
+    // A duplicate number rolls back everything too.
+    let dup = ProductRepository::edit(
+        &db.store,
+        p.id,
+        update("Saw IV", 30),
+        None,
+        VersionsEdit {
+            insert: vec![v("2.0", false)],
+            ..VersionsEdit::default()
+        },
+    )
+    .await;
+    assert!(matches!(dup, Err(RepoError::VersionNumberTaken)), "{dup:?}");
+    let after = ProductRepository::find(&db.store, p.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.name.as_str(), "Saw II");
+    assert_eq!(after.updated_at, t(10));
+    assert_eq!(
+        VersionRepository::list(&db.store, p.id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        VersionRepository::list(&db.store, other.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+});
+
 db_test!(
     outbox_claims_are_exclusive_and_delivery_wipes_secrets,
     |db| {

@@ -177,6 +177,27 @@ pub struct NewProduct {
     pub created_at: Timestamp,
 }
 
+/// How an edit leaves a product's versions: rows to delete, rows to rewrite and rows to
+/// add. Versions not named stay as they are, except that they lose the current flag
+/// when a named one becomes current. At most one named row is current.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionsEdit {
+    pub delete: Vec<VersionId>,
+    pub update: Vec<(VersionId, NewVersion)>,
+    pub insert: Vec<NewVersion>,
+}
+
+impl VersionsEdit {
+    pub fn is_empty(&self) -> bool {
+        self.delete.is_empty() && self.update.is_empty() && self.insert.is_empty()
+    }
+
+    /// Whether one of the named rows becomes current.
+    pub fn names_current(&self) -> bool {
+        self.update.iter().any(|(_, v)| v.is_current) || self.insert.iter().any(|v| v.is_current)
+    }
+}
+
 /// A partial update: `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductPatch {

@@ -10,13 +10,16 @@ use crate::fields::FieldErrors;
 use crate::ports::{MediaError, ProductScope, RepoError};
 use crate::product::{
     CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName, ProductPatch,
-    Version,
+    ProductUpdate, Version,
 };
 use crate::{Page, PageRequest};
 
 use super::Ports;
 
+mod edit;
 mod versions;
+
+pub use edit::{EditErrors, VersionRow};
 
 #[cfg(test)]
 mod tests;
@@ -44,6 +47,9 @@ pub enum ProductError {
     },
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
+    /// The edit form: errors of the product's fields and of each submitted version row.
+    #[error("invalid input")]
+    InvalidEdit(EditErrors),
     #[error(transparent)]
     Media(MediaError),
     #[error(transparent)]
@@ -82,6 +88,18 @@ pub struct VersionInput<'a> {
     pub number: &'a str,
     pub name: &'a str,
     pub is_current: bool,
+}
+
+/// A patch the rules allow, as the row to store, with the validation errors of its values.
+struct Checked {
+    update: ProductUpdate,
+    errors: FieldErrors,
+}
+
+fn invalid_category() -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    errors.add("category_id", "Select a valid category.");
+    errors
 }
 
 /// Parsed fields of a [`ProductInput`], and the names of those that failed to parse.
@@ -302,18 +320,43 @@ impl ProductsService {
         input: ProductInput<'_>,
     ) -> Result<Product, ProductError> {
         let product = self.get(Some(actor), id).await?;
-        let facts = ProductFacts::from(&product);
+        let Checked { update, mut errors } = self.check(actor, &product, &input, &[])?;
+        self.check_category_change(&product, update.category_id, &mut errors)
+            .await?;
+        if !errors.is_empty() {
+            return Err(ProductError::Invalid(errors));
+        }
+        match self.ports.products.update(id, update).await {
+            Ok(product) => Ok(product),
+            Err(RepoError::MissingReference) => Err(ProductError::Invalid(invalid_category())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks the input against the access rules first: any field the actor may not
+    /// change (including `also` — image or versions sent alongside) fails the whole
+    /// request, whatever else is wrong with it. Then returns the row to store and the
+    /// validation errors found so far.
+    fn check(
+        &self,
+        actor: &Actor,
+        product: &Product,
+        input: &ProductInput<'_>,
+        also: &[Field],
+    ) -> Result<Checked, ProductError> {
+        let facts = ProductFacts::from(product);
         let Parsed {
             patch,
-            mut errors,
+            errors,
             unparsed,
-        } = parse(&input);
+        } = parse(input);
         // A value that does not even parse is certainly a change of its field.
         let mut denied: Vec<Field> = unparsed
             .into_iter()
+            .chain(also.iter().copied())
             .filter(|f| !can_change(actor, &facts, *f))
             .collect();
-        let checked = apply_patch(actor, &product, &patch, self.ports.clock.now());
+        let checked = apply_patch(actor, product, &patch, self.ports.clock.now());
         let publish_denied = match &checked {
             Err(d) => {
                 denied.extend(d.fields.iter().copied());
@@ -329,22 +372,20 @@ impl ProductsService {
                 publish_denied,
             });
         }
-        if patch.category_id != Some(product.category.id) {
-            self.check_category(patch.category_id, &mut errors).await?;
-        }
-        if !errors.is_empty() {
-            return Err(ProductError::Invalid(errors));
-        }
         let update = checked.map_err(ProductError::from)?;
-        match self.ports.products.update(id, update).await {
-            Ok(product) => Ok(product),
-            Err(RepoError::MissingReference) => {
-                let mut errors = FieldErrors::new();
-                errors.add("category_id", "Select a valid category.");
-                Err(ProductError::Invalid(errors))
-            }
-            Err(e) => Err(e.into()),
+        Ok(Checked { update, errors })
+    }
+
+    async fn check_category_change(
+        &self,
+        product: &Product,
+        to: CategoryId,
+        errors: &mut FieldErrors,
+    ) -> Result<(), RepoError> {
+        if to != product.category.id {
+            self.check_category(Some(to), errors).await?;
         }
+        Ok(())
     }
 
     /// Deletes a product (owner or superuser) and its image.

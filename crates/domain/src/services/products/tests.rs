@@ -361,3 +361,99 @@ async fn a_duplicate_version_number_is_a_field_error() {
     };
     assert!(!errors.of("number").is_empty());
 }
+
+#[tokio::test]
+async fn a_moderator_sending_an_image_or_versions_through_the_edit_form_changes_nothing() {
+    let rows = || {
+        Some(vec![VersionRow {
+            number: "9.9",
+            is_current: true,
+            ..Default::default()
+        }])
+    };
+    for (image, versions) in [(Some(vec![1, 2, 3]), None), (None, rows())] {
+        let mut m = Mocks::new().finding(product(true, false));
+        m.products.expect_edit().times(0);
+        m.versions.expect_list().times(0);
+        m.media.expect_save_image().times(0);
+        let input = ProductInput {
+            description: Some("Moderated"),
+            ..Default::default()
+        };
+        let err = m
+            .service(false)
+            .edit(&moderator(), ProductId(10), input, image.clone(), versions)
+            .await
+            .unwrap_err();
+        let ProductError::Forbidden { fields, .. } = err else {
+            panic!("expected Forbidden, got {err:?}");
+        };
+        let expected = if image.is_some() {
+            Field::Image
+        } else {
+            Field::Versions
+        };
+        assert_eq!(fields, vec![expected]);
+    }
+}
+
+#[tokio::test]
+async fn an_owner_edit_stores_fields_and_versions_in_one_call() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.versions.expect_list().times(1).returning(|_| Ok(vec![]));
+    m.products
+        .expect_edit()
+        .withf(|id, update, image, versions| {
+            *id == ProductId(10)
+                && update.price.to_string() == "5.00"
+                && image.is_none()
+                && versions.insert.len() == 1
+                && versions.names_current()
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(product(true, false)));
+    let input = ProductInput {
+        price: Some("5.00"),
+        ..Default::default()
+    };
+    let rows = vec![
+        VersionRow {
+            number: "1.0",
+            name: "First",
+            is_current: true,
+            ..Default::default()
+        },
+        VersionRow::default(),
+    ];
+    m.service(false)
+        .edit(&owner(), ProductId(10), input, None, Some(rows))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_edit_with_a_bad_version_row_stores_nothing() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.versions.expect_list().returning(|_| Ok(vec![]));
+    m.products.expect_edit().times(0);
+    let long = "x".repeat(21);
+    let rows = vec![VersionRow {
+        number: &long,
+        ..Default::default()
+    }];
+    let err = m
+        .service(false)
+        .edit(
+            &owner(),
+            ProductId(10),
+            ProductInput::default(),
+            None,
+            Some(rows),
+        )
+        .await
+        .unwrap_err();
+    let ProductError::InvalidEdit(errors) = err else {
+        panic!("expected InvalidEdit, got {err:?}");
+    };
+    assert_eq!(errors.rows[0].of("number").len(), 1);
+}
