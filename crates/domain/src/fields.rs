@@ -33,6 +33,18 @@ impl FieldErrors {
             .collect()
     }
 
+    /// The same messages with `from`'s reported under `to` (forms and JSON sometimes
+    /// name a field differently).
+    #[must_use]
+    pub fn renamed(self, from: &str, to: &'static str) -> Self {
+        Self(
+            self.0
+                .into_iter()
+                .map(|(f, m)| (if f == from { to } else { f }, m))
+                .collect(),
+        )
+    }
+
     /// `Ok(())` when nothing was added.
     ///
     /// # Errors

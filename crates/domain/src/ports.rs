@@ -311,6 +311,11 @@ pub trait VersionRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn list(&self, product: ProductId) -> Result<Vec<Version>, RepoError>;
+    /// The versions of several products at once (a listing page), ordered by id.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn list_for(&self, products: Vec<ProductId>) -> Result<Vec<Version>, RepoError>;
     /// A current version demotes the previous current one in the same transaction.
     ///
     /// # Errors

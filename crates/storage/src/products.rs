@@ -425,6 +425,21 @@ impl VersionRepository for Store {
             .collect()
     }
 
+    async fn list_for(&self, products: Vec<ProductId>) -> Result<Vec<Version>, RepoError> {
+        if products.is_empty() {
+            return Ok(Vec::new());
+        }
+        version::Entity::find()
+            .filter(version::Column::ProductId.is_in(products.into_iter().map(|p| p.0)))
+            .order_by_asc(version::Column::Id)
+            .all(self.conn())
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(convert::version)
+            .collect()
+    }
+
     async fn insert(&self, product: ProductId, v: NewVersion) -> Result<Version, RepoError> {
         let txn = self.conn().begin().await.map_err(db)?;
         if v.is_current {

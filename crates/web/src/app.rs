@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use catalog_domain::services::Ports;
 use catalog_domain::services::accounts::{AccountsConfig, AccountsService};
+use catalog_domain::services::products::ProductsService;
 use catalog_storage::Store;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -62,6 +63,7 @@ pub struct AppState {
     pub store: Store,
     pub ports: Ports,
     pub accounts: AccountsService,
+    pub products: ProductsService,
     pub limits: Arc<crate::rate_limit::RateLimiter>,
 }
 
@@ -113,11 +115,13 @@ pub async fn build(settings: Settings) -> Result<AppState, StartError> {
             public_url: settings.public_url.as_str().to_owned(),
         },
     );
+    let products = ProductsService::new(ports.clone(), settings.public_browsing);
     Ok(AppState {
         settings: Arc::new(settings),
         store,
         ports,
         accounts,
+        products,
         limits: Arc::new(crate::rate_limit::RateLimiter::new()),
     })
 }

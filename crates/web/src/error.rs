@@ -14,6 +14,9 @@ pub enum WebError {
     Csrf,
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden, with the reason the page should give.
+    #[error("forbidden: {0}")]
+    ForbiddenBecause(String),
     #[error("not found")]
     NotFound,
     #[error("too many requests")]
@@ -108,6 +111,10 @@ impl IntoResponse for WebError {
                         .insert(axum::http::header::RETRY_AFTER, value);
                 }
                 response
+            }
+            Self::ForbiddenBecause(why) => {
+                tracing::warn!("permission denied");
+                error_page(StatusCode::FORBIDDEN, "Not allowed", why)
             }
             Self::NotFound => error_page(
                 StatusCode::NOT_FOUND,

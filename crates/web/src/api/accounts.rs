@@ -94,23 +94,6 @@ async fn me_of(state: &AppState, user: &User) -> Result<Me, Problem> {
     })
 }
 
-/// The forms have two password fields where the API has one; their errors are reported
-/// under the API's field name.
-fn renamed(errors: &FieldErrors, form_field: &str, api_field: &'static str) -> FieldErrors {
-    let mut out = FieldErrors::new();
-    for (field, message) in errors.iter() {
-        out.add(
-            if field == form_field {
-                api_field
-            } else {
-                field
-            },
-            message,
-        );
-    }
-    out
-}
-
 fn accepted() -> Response {
     (StatusCode::ACCEPTED, Json(Status { status: "accepted" })).into_response()
 }
@@ -136,11 +119,9 @@ pub async fn register(
         .map_err(Problem::too_many)?;
     match state.accounts.register(&email, &password, &password).await {
         Ok(()) => Ok(accepted()),
-        Err(RegisterError::Invalid(errors)) => Err(Problem::validation(&renamed(
-            &errors,
-            "password1",
-            "password",
-        ))),
+        Err(RegisterError::Invalid(errors)) => Err(Problem::validation(
+            &errors.renamed("password1", "password"),
+        )),
         Err(RegisterError::Hash(e)) => Err(e.into()),
         Err(RegisterError::Unexpected(e)) => Err(e.into()),
     }
@@ -347,11 +328,9 @@ pub async fn change_password(
         .await
     {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(PasswordChangeError::Invalid(errors)) => Err(Problem::validation(&renamed(
-            &errors,
-            "new_password1",
-            "new_password",
-        ))),
+        Err(PasswordChangeError::Invalid(errors)) => Err(Problem::validation(
+            &errors.renamed("new_password1", "new_password"),
+        )),
         Err(PasswordChangeError::Hash(e)) => Err(e.into()),
         Err(PasswordChangeError::Unexpected(e)) => Err(e.into()),
     }

@@ -65,6 +65,30 @@ impl JsonObject {
         }
     }
 
+    /// An integer field: `None` when absent (or null), a field error for another type.
+    pub fn integer(&self, field: &'static str, errors: &mut FieldErrors) -> Option<i64> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
+            Some(_) => {
+                errors.add(field, "Expected an integer.");
+                None
+            }
+        }
+    }
+
+    /// A boolean field: `None` when absent (or null), a field error for another type.
+    pub fn boolean(&self, field: &'static str, errors: &mut FieldErrors) -> Option<bool> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                errors.add(field, "Expected true or false.");
+                None
+            }
+        }
+    }
+
     /// A required string field.
     pub fn required(&self, field: &'static str, errors: &mut FieldErrors) -> String {
         let value = self.string(field, errors);

@@ -4,6 +4,7 @@
 mod accounts;
 mod body;
 pub mod problem;
+mod products;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -54,6 +55,28 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// The caller of an endpoint that anonymous clients may use too (public browsing): no
+/// `Authorization` header is anonymous, a bad one is still a 401.
+#[derive(Debug, Clone)]
+pub struct MaybeApiUser(pub Option<ApiUser>);
+
+impl FromRequestParts<AppState> for MaybeApiUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            ApiUser::from_request_parts(parts, state)
+                .await
+                .map(|u| Self(Some(u)))
+        } else {
+            Ok(Self(None))
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "catalog", description = "Product catalog with user accounts: the JSON API."),
@@ -67,8 +90,31 @@ impl FromRequestParts<AppState> for ApiUser {
         accounts::update_me,
         accounts::change_password,
         accounts::put_avatar,
+        products::list,
+        products::create,
+        products::read,
+        products::update,
+        products::remove,
+        products::put_image,
+        products::add_version,
+        products::update_version,
+        products::delete_version,
+        products::categories,
     ),
-    components(schemas(Problem, accounts::Me, accounts::TokenIssued, accounts::Status)),
+    components(schemas(
+        Problem,
+        accounts::Me,
+        accounts::TokenIssued,
+        accounts::Status,
+        products::ProductDoc,
+        products::ProductPage,
+        products::ProductBody,
+        products::VersionDoc,
+        products::VersionBody,
+        products::CategoryDoc,
+        products::CategoryRef,
+        products::OwnerRef,
+    )),
     modifiers(&BearerAuth)
 )]
 #[derive(Debug)]
@@ -100,6 +146,11 @@ async fn api_not_found() -> Problem {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .nest("/api/v1", accounts::routes().fallback(api_not_found))
+        .nest(
+            "/api/v1",
+            accounts::routes()
+                .merge(products::routes())
+                .fallback(api_not_found),
+        )
         .route("/api/openapi.json", get(openapi_json))
 }

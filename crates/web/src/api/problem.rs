@@ -87,6 +87,14 @@ impl Problem {
         }
     }
 
+    /// A refused change, naming the fields one may not change.
+    pub fn forbidden(detail: impl Into<String>, fields: Vec<String>) -> Self {
+        Self {
+            forbidden_fields: Some(fields),
+            ..Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+        }
+    }
+
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
     }

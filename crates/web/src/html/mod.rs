@@ -2,6 +2,7 @@
 //! shared pieces (who is looking, the layout's chrome, rendering) live here.
 
 mod accounts;
+mod products;
 
 pub use accounts::UPLOAD_LIMIT;
 
@@ -81,6 +82,18 @@ pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, 
         .render()
         .map_err(|e| WebError::Internal(format!("template: {e}")))?;
     Ok((status, Html(html)).into_response())
+}
+
+/// A multipart body cut off by the upload limit reads as a broken form; say what it was.
+pub fn too_large_or(e: WebError) -> Response {
+    match e {
+        WebError::BadRequest(_) => crate::error::error_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Upload too large",
+            "The upload is larger than 5 MiB. Choose a smaller image.",
+        ),
+        other => other.into_response(),
+    }
 }
 
 /// The 303 of post/redirect/get.
@@ -187,6 +200,7 @@ async fn media(
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
+        .merge(products::routes())
         .route("/static/site.css", get(stylesheet))
         .route("/media/{*key}", get(media))
         .layer(middleware::from_fn_with_state(state, load_viewer))

@@ -187,6 +187,38 @@ impl ProductsService {
         Ok(self.ports.products.list(scope, page).await?)
     }
 
+    /// A page of products with their versions (one query for all the versions).
+    ///
+    /// # Errors
+    /// As [`ProductsService::list`].
+    pub async fn list_detailed(
+        &self,
+        viewer: Option<&Actor>,
+        page: PageRequest,
+    ) -> Result<Page<ProductDetail>, ProductError> {
+        let products = self.list(viewer, page).await?;
+        let ids = products.items.iter().map(|p| p.id).collect();
+        let mut versions = self.ports.versions.list_for(ids).await?;
+        let items = products
+            .items
+            .into_iter()
+            .map(|product| {
+                let (mine, rest) = versions.drain(..).partition(|v| v.product_id == product.id);
+                versions = rest;
+                ProductDetail {
+                    product,
+                    versions: mine,
+                }
+            })
+            .collect();
+        Ok(Page {
+            items,
+            page: products.page,
+            per_page: products.per_page,
+            total: products.total,
+        })
+    }
+
     /// A product the viewer may see.
     ///
     /// # Errors

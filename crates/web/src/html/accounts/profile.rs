@@ -105,7 +105,7 @@ pub(super) async fn profile(
     })?;
     let form = match read_profile_form(multipart).await {
         Ok(form) => form,
-        Err(e) => return Ok(too_large_or(e)),
+        Err(e) => return Ok(crate::html::too_large_or(e)),
     };
     check_csrf(&session, &form.csrf_token).await?;
     let input = ProfileInput {
@@ -140,17 +140,5 @@ pub(super) async fn profile(
         }
         Err(ProfileError::Media(e)) => Err(WebError::Internal(e.to_string())),
         Err(ProfileError::Unexpected(e)) => Err(e.into()),
-    }
-}
-
-/// A multipart body cut off by the upload limit reads as a broken form; say what it was.
-pub(super) fn too_large_or(e: WebError) -> Response {
-    match e {
-        WebError::BadRequest(_) => crate::error::error_page(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Upload too large",
-            "The upload is larger than 5 MiB. Choose a smaller image.",
-        ),
-        other => other.into_response(),
     }
 }

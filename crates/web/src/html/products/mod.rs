@@ -1,0 +1,668 @@
+//! The product pages of SPEC §6: list, create, detail, edit (with the versions formset for
+//! those who may manage versions) and delete.
+
+mod form;
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Form, Router};
+use catalog_domain::PageRequest;
+use catalog_domain::access::{
+    Actor, Field, ProductFacts, PublishDenied, can_delete, editable_fields,
+};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::product::{Product, ProductId, Version};
+use catalog_domain::services::products::{EditErrors, ProductDetail, ProductError};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{Chrome, Viewer, login_redirect, media_url, render, see_other};
+use crate::app::AppState;
+use crate::error::WebError;
+use crate::session;
+
+use form::{ProductForm, RowForm};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/products", get(list))
+        .route(
+            "/products/new",
+            get(new_form)
+                .post(create)
+                .layer(DefaultBodyLimit::max(super::UPLOAD_LIMIT)),
+        )
+        .route("/products/{id}", get(detail))
+        .route(
+            "/products/{id}/edit",
+            get(edit_form)
+                .post(edit)
+                .layer(DefaultBodyLimit::max(super::UPLOAD_LIMIT)),
+        )
+        .route("/products/{id}/delete", get(delete_form).post(delete))
+}
+
+const PER_PAGE: u64 = 20;
+
+fn actor(viewer: &Viewer) -> Option<&Actor> {
+    viewer.0.as_ref().map(|me| &me.actor)
+}
+
+/// A product id in a path; anything else is a page that does not exist.
+fn product_id(raw: &str) -> Result<ProductId, WebError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(ProductId)
+        .ok_or(WebError::NotFound)
+}
+
+/// What the pages say when a change is refused.
+fn forbidden_message(fields: &[Field], publish_denied: Option<PublishDenied>) -> String {
+    match publish_denied {
+        Some(PublishDenied::ModerationLocked) => PublishDenied::ModerationLocked.to_string(),
+        _ if fields.is_empty() => "You are not allowed to do this.".to_owned(),
+        _ => format!(
+            "You may not change: {}. Nothing was saved.",
+            fields
+                .iter()
+                .map(|f| label(*f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn label(field: Field) -> &'static str {
+    match field {
+        Field::Name => "name",
+        Field::Description => "description",
+        Field::Category => "category",
+        Field::Price => "price",
+        Field::Image => "image",
+        Field::IsPublished => "published",
+        Field::Versions => "versions",
+    }
+}
+
+/// Maps the failures every product page shares; form pages handle `Invalid` themselves.
+fn failure(e: ProductError, uri: &Uri) -> Result<Response, WebError> {
+    match e {
+        ProductError::LoginRequired => Ok(login_redirect(uri)),
+        ProductError::NotFound => Err(WebError::NotFound),
+        ProductError::Forbidden {
+            fields,
+            publish_denied,
+        } => Err(WebError::ForbiddenBecause(forbidden_message(
+            &fields,
+            publish_denied,
+        ))),
+        ProductError::Invalid(_) | ProductError::InvalidEdit(_) => {
+            Err(WebError::BadRequest("The form is invalid."))
+        }
+        ProductError::Media(e) => Err(WebError::Internal(e.to_string())),
+        ProductError::Unexpected(e) => Err(e.into()),
+    }
+}
+
+/// A product as the list and detail pages show it.
+struct ProductView {
+    id: i64,
+    name: String,
+    description: String,
+    price: String,
+    category: String,
+    owner: String,
+    image_url: Option<String>,
+    is_published: bool,
+    moderation_locked: bool,
+    created_at: String,
+}
+
+impl From<&Product> for ProductView {
+    fn from(p: &Product) -> Self {
+        Self {
+            id: p.id.0,
+            name: p.name.as_str().to_owned(),
+            description: p.description.as_str().to_owned(),
+            price: p.price.to_string(),
+            category: p.category.name.as_str().to_owned(),
+            owner: p.owner.email.to_string(),
+            image_url: p.image.as_deref().map(media_url),
+            is_published: p.is_published,
+            moderation_locked: p.moderation_locked,
+            created_at: p.created_at.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "products/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    products: Vec<ProductView>,
+    page: u64,
+    pages: u64,
+    total: u64,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let requested = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "page")
+            .map(|(_, v)| v.into_owned())
+    });
+    let page = match requested.as_deref() {
+        None => 1,
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or(WebError::NotFound)?,
+    };
+    let request = PageRequest::new(page, PER_PAGE).ok_or(WebError::NotFound)?;
+    let found = match state.products.list(actor(&viewer), request).await {
+        Ok(found) => found,
+        Err(e) => return failure(e, &uri),
+    };
+    if found.items.is_empty() && page > 1 {
+        return Err(WebError::NotFound);
+    }
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let page = ListPage {
+        chrome,
+        products: found.items.iter().map(ProductView::from).collect(),
+        page,
+        pages: found.total.div_ceil(PER_PAGE).max(1),
+        total: found.total,
+    };
+    render(StatusCode::OK, &page)
+}
+
+struct VersionView {
+    number: String,
+    name: String,
+    is_current: bool,
+}
+
+impl From<&Version> for VersionView {
+    fn from(v: &Version) -> Self {
+        Self {
+            number: v.number.as_str().to_owned(),
+            name: v.name.as_str().to_owned(),
+            is_current: v.is_current,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "products/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    product: ProductView,
+    versions: Vec<VersionView>,
+    can_edit: bool,
+    can_delete: bool,
+    /// Said to the owner of a product a moderator unpublished.
+    lock_reason: Option<String>,
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let ProductDetail { product, versions } = match state.products.detail(actor(&viewer), id).await
+    {
+        Ok(found) => found,
+        Err(e) => return failure(e, &uri),
+    };
+    let facts = ProductFacts::from(&product);
+    let (can_edit, may_delete, lock_reason) = match actor(&viewer) {
+        Some(actor) => (
+            !editable_fields(actor, &facts).is_empty(),
+            can_delete(actor, &facts),
+            (product.moderation_locked && product.owner.id == actor.user_id())
+                .then(|| PublishDenied::ModerationLocked.to_string()),
+        ),
+        None => (false, false, None),
+    };
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let page = DetailPage {
+        chrome,
+        product: ProductView::from(&product),
+        versions: versions.iter().map(VersionView::from).collect(),
+        can_edit,
+        can_delete: may_delete,
+        lock_reason,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// A row of the versions formset as the form shows it.
+struct RowView {
+    id: String,
+    number: String,
+    name: String,
+    is_current: bool,
+    delete: bool,
+    errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "products/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    button: &'static str,
+    cancel: String,
+    show_name: bool,
+    show_description: bool,
+    show_category: bool,
+    show_price: bool,
+    show_image: bool,
+    show_published: bool,
+    show_versions: bool,
+    /// Why the published box cannot be ticked, when it cannot.
+    publish_note: Option<String>,
+    name: String,
+    description: String,
+    category: String,
+    price: String,
+    is_published: bool,
+    image_url: Option<String>,
+    categories: Vec<(String, String)>,
+    rows: Vec<RowView>,
+    /// Index of the current row, or "" for none.
+    current: String,
+    errors: FieldErrors,
+}
+
+impl FormPage {
+    fn errors_of_rows(&self) -> bool {
+        self.rows.iter().any(|r| !r.errors.is_empty())
+    }
+}
+
+async fn categories(state: &AppState) -> Result<Vec<(String, String)>, WebError> {
+    Ok(state
+        .ports
+        .categories
+        .list()
+        .await?
+        .into_iter()
+        .map(|c| (c.id.0.to_string(), c.name.as_str().to_owned()))
+        .collect())
+}
+
+fn blank_row() -> RowView {
+    RowView {
+        id: String::new(),
+        number: String::new(),
+        name: String::new(),
+        is_current: false,
+        delete: false,
+        errors: FieldErrors::new(),
+    }
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+) -> Result<Response, WebError> {
+    if viewer.0.is_none() {
+        return Ok(login_redirect(&uri));
+    }
+    let page = FormPage {
+        chrome: Chrome::build(&state, &session, &viewer).await?,
+        heading: "New product".into(),
+        action: "/products/new".into(),
+        button: "Create product",
+        cancel: "/products".into(),
+        show_name: true,
+        show_description: true,
+        show_category: true,
+        show_price: true,
+        show_image: true,
+        show_published: true,
+        show_versions: false,
+        publish_note: None,
+        name: String::new(),
+        description: String::new(),
+        category: String::new(),
+        price: String::new(),
+        is_published: true,
+        image_url: None,
+        categories: categories(&state).await?,
+        rows: Vec::new(),
+        current: String::new(),
+        errors: FieldErrors::new(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn check_csrf(session: &Session, token: &str) -> Result<(), WebError> {
+    if session::csrf_matches(session, token).await {
+        Ok(())
+    } else {
+        Err(WebError::Csrf)
+    }
+}
+
+type Upload = Result<Multipart, axum::extract::multipart::MultipartRejection>;
+
+/// Reads a product form; an upload cut off by the size limit is a 413.
+async fn read_form(multipart: Upload) -> Result<ProductForm, Response> {
+    let multipart = multipart.map_err(|_| {
+        WebError::BadRequest("The product form must be sent as multipart/form-data.")
+            .into_response()
+    })?;
+    form::read(multipart).await.map_err(super::too_large_or)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    multipart: Upload,
+) -> Result<Response, WebError> {
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(response) => return Ok(response),
+    };
+    check_csrf(&session, &form.csrf_token).await?;
+    let input = form.input()?;
+    match state
+        .products
+        .create(&me.actor, input, form.image.clone())
+        .await
+    {
+        Ok(product) => {
+            session::push_flash(&session, "Product saved.").await;
+            Ok(see_other(&format!("/products/{}", product.id)))
+        }
+        Err(ProductError::Invalid(errors)) => {
+            let page = FormPage {
+                chrome: Chrome::build(&state, &session, &viewer).await?,
+                heading: "New product".into(),
+                action: "/products/new".into(),
+                button: "Create product",
+                cancel: "/products".into(),
+                show_name: true,
+                show_description: true,
+                show_category: true,
+                show_price: true,
+                show_image: true,
+                show_published: true,
+                show_versions: false,
+                publish_note: None,
+                name: form.name.clone().unwrap_or_default(),
+                description: form.description.clone().unwrap_or_default(),
+                category: form.category.clone().unwrap_or_default(),
+                price: form.price.clone().unwrap_or_default(),
+                is_published: form.input()?.is_published.unwrap_or(false),
+                image_url: None,
+                categories: categories(&state).await?,
+                rows: Vec::new(),
+                current: String::new(),
+                errors: errors.renamed("category_id", "category"),
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => failure(e, &uri),
+    }
+}
+
+/// The edit form for `actor`: the fields they may change, and the formset when they may
+/// manage versions. `None` when they may change nothing at all.
+fn edit_page(
+    chrome: Chrome,
+    actor: &Actor,
+    product: &Product,
+    rows: Vec<RowView>,
+    categories: Vec<(String, String)>,
+) -> Option<FormPage> {
+    let facts = ProductFacts::from(product);
+    let fields = editable_fields(actor, &facts);
+    if fields.is_empty() {
+        return None;
+    }
+    let has = |f| fields.contains(&f);
+    let owner = product.owner.id == actor.user_id();
+    // The owner always sees the box; a locked product's box is disabled with the reason.
+    let show_published = has(Field::IsPublished) || owner;
+    let publish_note =
+        (owner && !has(Field::IsPublished)).then(|| PublishDenied::ModerationLocked.to_string());
+    let current = rows
+        .iter()
+        .position(|r| r.is_current)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    Some(FormPage {
+        chrome,
+        heading: format!("Edit {}", product.name),
+        action: format!("/products/{}/edit", product.id),
+        button: "Save product",
+        cancel: format!("/products/{}", product.id),
+        show_name: has(Field::Name),
+        show_description: has(Field::Description),
+        show_category: has(Field::Category),
+        show_price: has(Field::Price),
+        show_image: has(Field::Image),
+        show_published,
+        show_versions: has(Field::Versions),
+        publish_note,
+        name: product.name.as_str().to_owned(),
+        description: product.description.as_str().to_owned(),
+        category: product.category.id.0.to_string(),
+        price: product.price.to_string(),
+        is_published: product.is_published,
+        image_url: product.image.as_deref().map(media_url),
+        categories,
+        rows,
+        current,
+        errors: FieldErrors::new(),
+    })
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let ProductDetail { product, versions } = match state.products.detail(Some(&me.actor), id).await
+    {
+        Ok(found) => found,
+        Err(e) => return failure(e, &uri),
+    };
+    let mut rows: Vec<RowView> = versions
+        .iter()
+        .map(|v| RowView {
+            id: v.id.0.to_string(),
+            number: v.number.as_str().to_owned(),
+            name: v.name.as_str().to_owned(),
+            is_current: v.is_current,
+            delete: false,
+            errors: FieldErrors::new(),
+        })
+        .collect();
+    rows.push(blank_row());
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    match edit_page(chrome, &me.actor, &product, rows, categories(&state).await?) {
+        Some(page) => render(StatusCode::OK, &page),
+        None => Err(WebError::Forbidden),
+    }
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+    multipart: Upload,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(response) => return Ok(response),
+    };
+    check_csrf(&session, &form.csrf_token).await?;
+    let input = form.input()?;
+    let result = state
+        .products
+        .edit(&me.actor, id, input, form.image.clone(), form.rows())
+        .await;
+    match result {
+        Ok(product) => {
+            session::push_flash(&session, "Product saved.").await;
+            Ok(see_other(&format!("/products/{}", product.id)))
+        }
+        Err(ProductError::InvalidEdit(EditErrors { fields, rows })) => {
+            let product = match state.products.get(Some(&me.actor), id).await {
+                Ok(product) => product,
+                Err(e) => return failure(e, &uri),
+            };
+            let submitted: Vec<(usize, &RowForm)> = form
+                .versions
+                .as_ref()
+                .map(|r| r.iter().map(|(i, row)| (*i, row)).collect())
+                .unwrap_or_default();
+            let row_views = submitted
+                .iter()
+                .enumerate()
+                .map(|(at, (index, row))| RowView {
+                    id: row.id.clone(),
+                    number: row.number.clone(),
+                    name: row.name.clone(),
+                    is_current: form.current.as_deref() == Some(index.to_string().as_str()),
+                    delete: row.delete,
+                    errors: rows.get(at).cloned().unwrap_or_default(),
+                })
+                .collect();
+            let chrome = Chrome::build(&state, &session, &viewer).await?;
+            let Some(mut page) = edit_page(
+                chrome,
+                &me.actor,
+                &product,
+                row_views,
+                categories(&state).await?,
+            ) else {
+                return Err(WebError::Forbidden);
+            };
+            // Show what was sent, so nothing typed is lost.
+            if let Some(v) = &form.name {
+                page.name.clone_from(v);
+            }
+            if let Some(v) = &form.description {
+                page.description.clone_from(v);
+            }
+            if let Some(v) = &form.category {
+                page.category.clone_from(v);
+            }
+            if let Some(v) = &form.price {
+                page.price.clone_from(v);
+            }
+            if let Some(v) = form.input()?.is_published {
+                page.is_published = v;
+            }
+            page.errors = fields.renamed("category_id", "category");
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => failure(e, &uri),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    heading: String,
+    text: String,
+    action: String,
+    button: &'static str,
+}
+
+async fn delete_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let product = match state.products.get(Some(&me.actor), id).await {
+        Ok(product) => product,
+        Err(e) => return failure(e, &uri),
+    };
+    if !can_delete(&me.actor, &ProductFacts::from(&product)) {
+        return Err(WebError::Forbidden);
+    }
+    let page = ConfirmPage {
+        chrome: Chrome::build(&state, &session, &viewer).await?,
+        heading: format!("Delete {}?", product.name),
+        text: "The product, its image and its versions will be removed for good.".into(),
+        action: format!("/products/{id}/delete"),
+        button: "Delete product",
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    check_csrf(&session, &form.csrf_token).await?;
+    match state.products.delete(&me.actor, id).await {
+        Ok(()) => {
+            session::push_flash(&session, "Product deleted.").await;
+            Ok(see_other("/products"))
+        }
+        Err(e) => failure(e, &uri),
+    }
+}
