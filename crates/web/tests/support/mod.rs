@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod accounts;
+pub mod catalog;
 pub mod smtp;
 
 use std::collections::HashMap;
