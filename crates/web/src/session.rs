@@ -60,6 +60,23 @@ fn to_time(t: chrono::DateTime<chrono::Utc>) -> StoreResult<time::OffsetDateTime
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
+    /// A new session never takes over a live one: ids are 128 random bits, so this loop
+    /// practically never turns, but it is the store's job to make sure.
+    async fn create(&self, record: &mut Record) -> StoreResult<()> {
+        loop {
+            let key = Self::key(self.signer.as_ref(), &record.id);
+            let taken = self
+                .sessions
+                .find(&key, chrono::Utc::now())
+                .await
+                .map_err(backend)?;
+            if taken.is_none() {
+                return self.save(record).await;
+            }
+            record.id = Id::default();
+        }
+    }
+
     async fn save(&self, record: &Record) -> StoreResult<()> {
         let user_id = record
             .data

@@ -204,6 +204,55 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/site.css", get(stylesheet))
         .route("/media/{*key}", get(media))
         .layer(middleware::from_fn_with_state(state, load_viewer))
+        .layer(middleware::map_response(error_pages))
+}
+
+/// Failures produced below the handlers — a wrong method, a form body that does not
+/// parse, a body over the limit — come as bare text; a person gets the error page.
+async fn error_pages(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        return response;
+    }
+    let (title, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "Method not allowed",
+            "This page cannot be used that way. Go back and use its links and buttons.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Request too large",
+            "What you sent is larger than this page accepts.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::BAD_REQUEST => (
+            "Bad request",
+            "The form could not be read. Go back, reload the page and try again.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "Invalid form",
+            "The form could not be read. Go back, reload the page and try again.",
+        ),
+        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address."),
+        s if s.is_server_error() => (
+            "Something went wrong",
+            "An unexpected error occurred. It has been logged; please try again.",
+        ),
+        _ => ("Request refused", "This request cannot be handled."),
+    };
+    let mut page = crate::error::error_page(status, title, detail);
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(&name) {
+            page.headers_mut().insert(name, value.clone());
+        }
+    }
+    page
 }
 
 #[cfg(test)]
