@@ -261,6 +261,21 @@ await journey('accessibility: no serious or critical axe violations', async (pag
       await audit(url);
     }
   });
+  await step(page, 'a11y-3-dark-mode', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const url of ['/products', productPath, `${productPath}/edit`, '/users/profile']) {
+      await audit(url);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+  await step(page, 'a11y-4-phone-width', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const url of ['/products', productPath, `${productPath}/edit`, '/users/profile']) {
+      await page.goto(url);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 0, `${url} scrolls sideways by ${overflow}px at 360px`);
+    }
+  });
 }, { bypassCSP: true });
 
 await browser.close();
