@@ -23,6 +23,8 @@ pub use error::StorageError;
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Product counts for listings; see [`products::Counts`].
+    counts: std::sync::Arc<products::Counts>,
 }
 
 /// Which database a URL names.
@@ -87,12 +89,15 @@ impl Store {
         let db = Database::connect(options)
             .await
             .map_err(|e| StorageError::Connect(redact(&e)))?;
-        Ok(Self { db })
+        Ok(Self::from_connection(db))
     }
 
     /// Wraps an existing connection (tests, tools).
     pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            counts: std::sync::Arc::default(),
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -6,6 +6,9 @@ use catalog_domain::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
     Version, VersionId, VersionsEdit,
 };
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use catalog_domain::{Page, PageRequest, Timestamp};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
@@ -129,6 +132,169 @@ impl ProductRow {
     }
 }
 
+/// How long a listing may show a product count another process has changed. Writes
+/// through this process forget the counts at once; other processes' writes show within
+/// this time. Counting a large catalog on every page view would cost more than the page.
+const COUNT_TTL: Duration = Duration::from_secs(2);
+
+/// Cached counts of all and of published products.
+#[derive(Debug, Default)]
+pub(crate) struct Counts(Mutex<Option<(Instant, u64, u64)>>);
+
+impl Counts {
+    fn get(&self) -> Option<(u64, u64)> {
+        let guard = self.0.lock().ok()?;
+        guard
+            .filter(|(at, _, _)| at.elapsed() < COUNT_TTL)
+            .map(|(_, all, published)| (all, published))
+    }
+
+    fn put(&self, all: u64, published: u64) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some((Instant::now(), all, published));
+        }
+    }
+
+    fn forget(&self) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = None;
+        }
+    }
+}
+
+/// The parts a scope is made of: disjoint conditions (SQL with `{}` for each bound value),
+/// each served in order by one index.
+fn branches(scope: ProductScope) -> Vec<(&'static str, Vec<sea_orm::Value>)> {
+    match scope {
+        ProductScope::All => vec![("1 = 1", vec![])],
+        ProductScope::Published => vec![("is_published = {}", vec![true.into()])],
+        ProductScope::PublishedOrOwnedBy(owner) => vec![
+            ("is_published = {}", vec![true.into()]),
+            (
+                "owner_id = {} AND is_published = {}",
+                vec![owner.0.into(), false.into()],
+            ),
+        ],
+    }
+}
+
+impl Store {
+    async fn count_where(&self, condition: Condition) -> Result<u64, RepoError> {
+        product::Entity::find()
+            .filter(condition)
+            .count(self.conn())
+            .await
+            .map_err(db)
+    }
+
+    async fn count_visible(&self, scope: ProductScope) -> Result<u64, RepoError> {
+        let (all, published) = match self.counts.get() {
+            Some(counts) => counts,
+            None => {
+                let all = self.count_where(Condition::all()).await?;
+                let published = self
+                    .count_where(Condition::all().add(product::Column::IsPublished.eq(true)))
+                    .await?;
+                self.counts.put(all, published);
+                (all, published)
+            }
+        };
+        Ok(match scope {
+            ProductScope::All => all,
+            ProductScope::Published => published,
+            ProductScope::PublishedOrOwnedBy(owner) => {
+                // An owner's drafts are few; counting them reads their index range.
+                published
+                    + self
+                        .count_where(
+                            Condition::all()
+                                .add(product::Column::OwnerId.eq(owner.0))
+                                .add(product::Column::IsPublished.eq(false)),
+                        )
+                        .await?
+            }
+        })
+    }
+
+    /// The ids of one page, newest first, chosen by the database. Each branch is read in
+    /// index order only as far as the page needs, from whichever end of the listing is
+    /// nearer, so a page near the end of a large catalog costs what one near its start
+    /// does; only the page's ids leave the database.
+    async fn page_ids(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+        total: u64,
+    ) -> Result<Vec<i64>, RepoError> {
+        let offset = page.offset();
+        if offset >= total {
+            return Ok(Vec::new());
+        }
+        let end = (offset + page.per_page()).min(total);
+        let from_start = offset <= total - end;
+        // Positions [offset, end) counted from the nearer end.
+        let (skip, need) = if from_start {
+            (offset, end)
+        } else {
+            (total - end, total - offset)
+        };
+        let order = if from_start { "DESC" } else { "ASC" };
+        let backend = self.conn().get_database_backend();
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        let mut placeholder = |value: sea_orm::Value| {
+            values.push(value);
+            match backend {
+                sea_orm::DbBackend::Postgres => format!("${}", values.len()),
+                _ => "?".to_owned(),
+            }
+        };
+        let mut parts = Vec::new();
+        for (condition, bound) in branches(scope) {
+            let mut sql = String::new();
+            let mut bound = bound.into_iter();
+            for (i, piece) in condition.split("{}").enumerate() {
+                if i > 0
+                    && let Some(value) = bound.next()
+                {
+                    sql.push_str(&placeholder(value));
+                }
+                sql.push_str(piece);
+            }
+            let limit = placeholder(to_i64(need).into());
+            parts.push(format!(
+                "SELECT * FROM (SELECT id, created_at FROM products WHERE {sql} \
+                 ORDER BY created_at {order}, id {order} LIMIT {limit}) AS b"
+            ));
+        }
+        let limit = placeholder(to_i64(end - offset).into());
+        let skip = placeholder(to_i64(skip).into());
+        let sql = format!(
+            "SELECT id FROM ({}) AS k ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}",
+            parts.join(" UNION ALL ")
+        );
+        let rows = self
+            .conn()
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                backend, sql, values,
+            ))
+            .await
+            .map_err(db)?;
+        let mut ids = rows
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        if !from_start {
+            ids.reverse();
+        }
+        Ok(ids)
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 fn with_details(select: Select<product::Entity>) -> Select<product::Entity> {
     select
         .join(JoinType::InnerJoin, product::Relation::Category.def())
@@ -136,16 +302,6 @@ fn with_details(select: Select<product::Entity>) -> Select<product::Entity> {
         .column_as(category::Column::Name, "category_name")
         .column_as(category::Column::Description, "category_description")
         .column_as(user::Column::Email, "owner_email")
-}
-
-fn scope_condition(scope: ProductScope) -> Condition {
-    match scope {
-        ProductScope::All => Condition::all(),
-        ProductScope::Published => Condition::all().add(product::Column::IsPublished.eq(true)),
-        ProductScope::PublishedOrOwnedBy(owner) => Condition::any()
-            .add(product::Column::IsPublished.eq(true))
-            .add(product::Column::OwnerId.eq(owner.0)),
-    }
 }
 
 async fn find_product<C: ConnectionTrait>(
@@ -182,6 +338,7 @@ fn active(p: &NewProduct) -> product::ActiveModel {
 impl ProductRepository for Store {
     async fn insert(&self, new: NewProduct) -> Result<Product, RepoError> {
         let row = active(&new).insert(self.conn()).await.map_err(db)?;
+        self.counts.forget();
         find_product(self.conn(), ProductId(row.id))
             .await?
             .ok_or(RepoError::NotFound)
@@ -199,6 +356,7 @@ impl ProductRepository for Store {
             count += chunk.len() as u64;
         }
         txn.commit().await.map_err(db)?;
+        self.counts.forget();
         Ok(count)
     }
 
@@ -211,21 +369,18 @@ impl ProductRepository for Store {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError> {
-        let condition = scope_condition(scope);
-        let total = product::Entity::find()
-            .filter(condition.clone())
-            .count(self.conn())
-            .await
-            .map_err(db)?;
-        let rows = with_details(product::Entity::find().filter(condition))
-            .order_by_desc(product::Column::CreatedAt)
-            .order_by_desc(product::Column::Id)
-            .offset(page.offset())
-            .limit(page.per_page())
-            .into_model::<ProductRow>()
-            .all(self.conn())
-            .await
-            .map_err(db)?;
+        let total = self.count_visible(scope).await?;
+        let ids = self.page_ids(scope, page, total).await?;
+        let mut rows = if ids.is_empty() {
+            Vec::new()
+        } else {
+            with_details(product::Entity::find().filter(product::Column::Id.is_in(ids.clone())))
+                .into_model::<ProductRow>()
+                .all(self.conn())
+                .await
+                .map_err(db)?
+        };
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         Ok(Page {
             items: rows
                 .into_iter()
@@ -239,6 +394,7 @@ impl ProductRepository for Store {
 
     async fn update(&self, id: ProductId, u: ProductUpdate) -> Result<Product, RepoError> {
         write_product(self.conn(), id, u, None).await?;
+        self.counts.forget();
         find_product(self.conn(), id)
             .await?
             .ok_or(RepoError::NotFound)
@@ -256,6 +412,7 @@ impl ProductRepository for Store {
         write_versions(&txn, id, versions).await?;
         let product = find_product(&txn, id).await?.ok_or(RepoError::NotFound)?;
         txn.commit().await.map_err(db)?;
+        self.counts.forget();
         Ok(product)
     }
 
@@ -287,6 +444,7 @@ impl ProductRepository for Store {
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        self.counts.forget();
         Ok(())
     }
 }

@@ -549,6 +549,53 @@ db_test!(listings_are_newest_first_paginated_and_scoped, |db| {
     .await
     .unwrap();
     assert_eq!(for_bob.total, 45, "Bob sees his own drafts");
+    // Every page size, read from either end of the listing, gives the same order as
+    // one full listing, for every scope.
+    for scope in [
+        ProductScope::All,
+        ProductScope::Published,
+        ProductScope::PublishedOrOwnedBy(bob.id),
+        ProductScope::PublishedOrOwnedBy(ann.id),
+    ] {
+        let full = ProductRepository::list(&db.store, scope, PageRequest::new(1, 100).unwrap())
+            .await
+            .unwrap();
+        let expected: Vec<ProductId> = full.items.iter().map(|p| p.id).collect();
+        assert!(
+            full.items
+                .windows(2)
+                .all(|w| (w[0].created_at, w[0].id) > (w[1].created_at, w[1].id))
+        );
+        for per_page in [1, 4, 7, 20] {
+            let mut seen = Vec::new();
+            for n in 1.. {
+                let page = ProductRepository::list(
+                    &db.store,
+                    scope,
+                    PageRequest::new(n, per_page).unwrap(),
+                )
+                .await
+                .unwrap();
+                assert_eq!(page.total, full.total);
+                if page.items.is_empty() {
+                    break;
+                }
+                seen.extend(page.items.iter().map(|p| p.id));
+            }
+            assert_eq!(seen, expected, "{scope:?} by {per_page}");
+        }
+    }
+    // Counts follow this process's writes at once.
+    let gone = for_bob.items[0].id;
+    ProductRepository::delete(&db.store, gone).await.unwrap();
+    let after = ProductRepository::list(
+        &db.store,
+        ProductScope::All,
+        PageRequest::new(1, 1).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.total, 44);
 });
 
 db_test!(products_update_image_and_delete, |db| {

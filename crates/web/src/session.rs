@@ -19,6 +19,7 @@ use crate::settings::Settings;
 const USER: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const SEEN: &str = "seen";
 
 /// Sessions end after two weeks without a visit.
 pub const IDLE_EXPIRY_DAYS: i64 = 14;
@@ -141,6 +142,16 @@ pub fn layer(settings: &Settings, store: DbSessionStore) -> SessionManagerLayer<
         .with_expiry(Expiry::OnInactivity(time::Duration::days(IDLE_EXPIRY_DAYS)))
 }
 
+/// Keeps an active session alive: its stored expiry moves forward when it is used on a
+/// new day. Saving the session on every request instead would make every page view a
+/// database write.
+pub async fn touch(session: &Session, today: i64) {
+    let seen: Option<i64> = session.get(SEEN).await.ok().flatten();
+    if seen != Some(today) {
+        let _ = session.insert(SEEN, today).await;
+    }
+}
+
 /// The signed-in user's id, if any.
 pub async fn user_id(session: &Session) -> Option<UserId> {
     session.get::<i64>(USER).await.ok().flatten().map(UserId)
@@ -205,12 +216,16 @@ pub async fn push_flash(session: &Session, message: &str) {
     let _ = session.insert(FLASH, flashes).await;
 }
 
-/// Takes the queued messages (shown once).
+/// Takes the queued messages (shown once). A session without messages is left untouched,
+/// so that reading a page does not write the session back.
 pub async fn take_flashes(session: &Session) -> Vec<String> {
-    session
-        .remove::<Vec<String>>(FLASH)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    match session.get::<Vec<String>>(FLASH).await {
+        Ok(Some(_)) => session
+            .remove::<Vec<String>>(FLASH)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }

@@ -773,3 +773,28 @@ db_test!(bad_product_input_is_refused_and_changes_nothing, |db| {
     );
     w.app.stop().await;
 });
+
+db_test!(reading_pages_does_not_write_the_session, |db| {
+    let w = world(&db, &[]).await;
+    let a = sign_in(&w.app, A).await;
+    // The first page after signing in shows the flash and marks the day: writes.
+    assert_eq!(w.app.page(&a, "/products").await.0, 200);
+    let far = "2100-01-01T00:00:00Z";
+    db.store
+        .execute_unprepared(&format!("UPDATE sessions SET expires_at = '{far}'"))
+        .await
+        .unwrap();
+    for path in ["/products", "/products/new", "/users/profile"] {
+        assert_eq!(w.app.page(&a, path).await.0, 200, "{path}");
+    }
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT COUNT(*) AS n FROM sessions WHERE expires_at = '{far}'")
+        )
+        .await,
+        1,
+        "page views left the stored session alone"
+    );
+    w.app.stop().await;
+});

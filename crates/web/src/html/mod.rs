@@ -137,7 +137,11 @@ async fn load_viewer(
     let mut viewer = Viewer::default();
     if let Some(id) = session::user_id(&session).await {
         match state.accounts.actor(id).await {
-            Ok(Some((user, actor))) => viewer = Viewer(Some(Arc::new(Me { user, actor }))),
+            Ok(Some((user, actor))) => {
+                let today = state.ports.clock.now().timestamp().div_euclid(86_400);
+                session::touch(&session, today).await;
+                viewer = Viewer(Some(Arc::new(Me { user, actor })));
+            }
             // Deactivated or deleted meanwhile: the session is worthless.
             Ok(None) => {
                 let _ = session::sign_out(&session).await;

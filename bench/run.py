@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""The catalog benchmark: builds the release binary, serves a fresh database filled with
+demo data, drives each scenario with wrk at 64 connections after a warm-up, and prints
+one table with every figure also as a ratio to GET /healthz measured in the same run.
+
+    bench/run.sh                 # SQLite
+    bench/run.sh --postgres      # PostgreSQL (BENCH_DATABASE_URL, default the local server)
+    bench/run.sh --quick         # shorter runs, for a smoke test
+
+It needs `wrk` (Debian's package; installed with apt when missing).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_PASSWORD = "demo-catalog-password"
+CONNECTIONS = 64
+
+
+def sh(*args, env=None, input=None):
+    return subprocess.run(args, check=True, capture_output=True, text=True, env=env, input=input).stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def parse_wrk(out):
+    """req/s, p50 ms, p99 ms, non-2xx count from `wrk --latency` output."""
+    def ms(value):
+        m = re.match(r"([\d.]+)(us|ms|s)", value)
+        n, unit = float(m.group(1)), m.group(2)
+        return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = int(bad.group(1)) if bad else 0
+    if errors:
+        non2xx += sum(int(g) for g in errors.groups())
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": non2xx}
+
+
+def wrk(url, seconds, headers=(), script=None, connections=CONNECTIONS, threads=2):
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    for h in headers:
+        args += ["-H", h]
+    if script:
+        args += ["-s", script]
+    args.append(url)
+    return parse_wrk(sh(*args))
+
+
+def light_probe(url, seconds):
+    latencies, failures = [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            urllib.request.urlopen(url, timeout=10).read()
+        except OSError:
+            failures += 1
+        latencies.append((time.monotonic() - started) * 1000)
+        time.sleep(0.005)
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+    return {"rps": len(latencies) / seconds, "p50": pick(0.5), "p99": pick(0.99), "non2xx": failures}
+
+
+class Server:
+    def __init__(self, binary, env):
+        self.binary, self.env = binary, env
+        self.proc = None
+
+    def start(self):
+        started = time.monotonic()
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://{self.env['CATALOG_BIND']}/healthz"
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=1).read()
+                return (time.monotonic() - started) * 1000
+            except OSError:
+                if self.proc.poll() is not None:
+                    sys.exit("catalog serve exited at start")
+                time.sleep(0.005)
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def sign_in(base, email):
+    """A session cookie from the real login form (CSRF and all)."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(f"{base}/users/login").read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    data = urllib.parse.urlencode({"csrf_token": csrf, "email": email, "password": DEMO_PASSWORD}).encode()
+    opener.open(f"{base}/users/login", data=data).read()
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return f"Cookie: {cookie}"
+
+
+def api_token(base, email):
+    body = json.dumps({"email": email, "password": DEMO_PASSWORD}).encode()
+    req = urllib.request.Request(f"{base}/api/v1/auth/token", data=body,
+                                 headers={"content-type": "application/json"})
+    return json.loads(urllib.request.urlopen(req).read())["token"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--big", type=int, default=1_000_000, help="size of the large catalog")
+    args = parser.parse_args()
+    seconds = 3 if args.quick else 10
+    warmup = 1 if args.quick else 3
+
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bin", "catalog"], cwd=ROOT, check=True)
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    binary = os.path.join(target, "release", "catalog")
+
+    work = tempfile.mkdtemp(prefix="catalog-bench-")
+    port = free_port()
+    env = dict(os.environ)
+    if args.postgres:
+        admin = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        name = f"catalog_bench_{os.getpid()}"
+        sh("psql", admin, "-qc", f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + name
+        backend = "PostgreSQL"
+    else:
+        env["DATABASE_URL"] = f"sqlite://{work}/catalog.db?mode=rwc"
+        backend = "SQLite"
+    env.update({
+        "CATALOG_BIND": f"127.0.0.1:{port}",
+        "CATALOG_MEDIA_DIR": f"{work}/media",
+        "CATALOG_SECRET_KEY": "bench-secret-key-0123456789abcdef-0123456789",
+        "EMAIL_BACKEND": "file",
+        "EMAIL_FILE_PATH": f"{work}/mail",
+        "RUST_LOG": "warn",
+    })
+    base = f"http://127.0.0.1:{port}"
+    rows, notes = [], []
+
+    def run(name, path, headers=(), **kw):
+        url = base + path
+        wrk(url, warmup, headers, **kw)
+        result = wrk(url, seconds, headers, **kw)
+        result["name"] = name
+        rows.append(result)
+        print(f"  {name}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms",
+              file=sys.stderr)
+        return result
+
+    server = Server(binary, env)
+    try:
+        sh(binary, "migrate", env=env)
+        out = sh(binary, "demo-data", "--users", "50", "--products", str(args.products), env=env)
+        email = re.search(r"for example: (\S+)", out).group(1)
+        start_ms = server.start()
+        cookie = sign_in(base, email)
+        token = api_token(base, email)
+        bearer = f"Authorization: Bearer {token}"
+        product_id = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/v1/products?per_page=1", headers={"Authorization": f"Bearer {token}"})).read())["items"][0]["id"]
+        deep = max(1, min(400, args.products // 20))
+
+        print(f"benchmark on {backend}: {seconds}s per scenario at {CONNECTIONS} connections", file=sys.stderr)
+        floor = run("GET /healthz", "/healthz")
+        page1 = run(f"GET /products (page 1, {args.products} products)", "/products", [cookie])
+        detail = run("GET /products/{id}", f"/products/{product_id}", [cookie])
+        api = run("GET /api/v1/products?per_page=20", "/api/v1/products?per_page=20", [bearer])
+        deep_row = run(f"GET /products?page={deep}", f"/products?page={deep}", [cookie])
+        rss_small = rss_mib(server.proc.pid)
+
+        server.stop()
+        out = sh(binary, "demo-data", "--users", "0", "--products", str(args.big - args.products), env=env)
+        server.start()
+        visible = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/v1/products?per_page=20", headers={"Authorization": f"Bearer {token}"})).read())["total"]
+        big_pages = (visible + 19) // 20
+        big1 = run(f"GET /products (page 1, {args.big} products)", "/products", [cookie])
+        big_end = run(f"GET /products?page={big_pages - 1} (near the end)", f"/products?page={big_pages - 1}", [cookie])
+        rss_all = rss_mib(server.proc.pid)
+
+        # Sign-in flood: the argon2-bound endpoint, with /healthz probed by a second client.
+        lua = os.path.join(work, "token.lua")
+        with open(lua, "w") as f:
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                    f'wrk.body = \'{json.dumps({"email": email, "password": DEMO_PASSWORD})}\'\n')
+        one = wrk(base + "/api/v1/auth/token", seconds, script=lua, connections=1, threads=1)
+        hash_ms = one["p50"]
+        # The probe is one client asking every 5 ms, so that it measures the reactor
+        # rather than competing with the flood for the two cores.
+        probe = {}
+        t = threading.Thread(target=lambda: probe.update(light_probe(base + "/healthz", seconds)))
+        t.start()
+        flood = wrk(base + "/api/v1/auth/token", seconds, script=lua)
+        t.join()
+        flood["name"] = "POST /api/v1/auth/token (sign-in flood)"
+        rows.append(flood)
+        probe["name"] = "GET /healthz during the flood (one client, every 5 ms)"
+        rows.append(probe)
+        server.stop()
+        restart_ms = server.start()
+    finally:
+        server.stop()
+        if args.postgres:
+            subprocess.run(["psql", os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+                            "-qc", f"DROP DATABASE IF EXISTS catalog_bench_{os.getpid()}"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    cores = os.cpu_count() or 1
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    print(f"\ncatalog benchmark — {backend}, {cores} cores ({cpu}), {CONNECTIONS} connections, {seconds}s per scenario\n")
+    print(f"| scenario | req/s | × healthz | p50 ms | p99 ms | non-2xx |")
+    print(f"|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['name']} | {r['rps']:.0f} | {r['rps'] / floor['rps']:.3f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} |")
+    print(f"\nserver RSS: {rss_small:.1f} MiB after the {args.products}-product scenarios, "
+          f"{rss_all:.1f} MiB after the {args.big}-product ones")
+    print(f"start to first /healthz on an up-to-date database: {restart_ms:.0f} ms")
+    print(f"one argon2 sign-in alone: {hash_ms:.1f} ms → ideal flood {cores / hash_ms * 1000:.1f} req/s\n")
+
+    def target(label, ok):
+        print(f"[{'met' if ok else 'NOT MET'}] {label}")
+        return ok
+    results = [
+        target("GET /products page 1 ≥ 20% of /healthz, p99 ≤ 10 ms", page1["rps"] >= 0.2 * floor["rps"] and page1["p99"] <= 10),
+        target("GET /api/v1/products ≥ 20% of /healthz, p99 ≤ 10 ms", api["rps"] >= 0.2 * floor["rps"] and api["p99"] <= 10),
+        target("GET /products/{id} ≥ 30% of /healthz", detail["rps"] >= 0.3 * floor["rps"]),
+        target("deep page p50 ≤ 2× page 1", deep_row["p50"] <= 2 * page1["p50"]),
+        target(f"{args.big} products, page 1 p50 ≤ 2× page 1 of {args.products}", big1["p50"] <= 2 * page1["p50"]),
+        target(f"{args.big} products, near-last page p50 ≤ 2× page 1 of {args.products}", big_end["p50"] <= 2 * page1["p50"]),
+        target("sign-in flood ≥ 80% of cores ÷ hash time", flood["rps"] >= 0.8 * cores / hash_ms * 1000),
+        target("/healthz p99 during the flood ≤ 20 ms", probe["p99"] <= 20),
+        target("zero non-2xx responses", all(r["non2xx"] == 0 for r in rows)),
+        target("server RSS ≤ 64 MiB after the SQLite scenarios" if backend == "SQLite" else "server RSS ≤ 64 MiB (PostgreSQL)", rss_all <= 64),
+        target("/healthz within 300 ms of start", restart_ms <= 300),
+    ]
+    print(f"\n{sum(results)} of {len(results)} targets met")
+
+
+if __name__ == "__main__":
+    main()
