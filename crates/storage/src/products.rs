@@ -7,6 +7,7 @@ use catalog_domain::product::{
     Version, VersionId, VersionsEdit,
 };
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use catalog_domain::{Page, PageRequest, Timestamp};
@@ -137,26 +138,59 @@ impl ProductRow {
 /// this time. Counting a large catalog on every page view would cost more than the page.
 const COUNT_TTL: Duration = Duration::from_secs(2);
 
-/// Cached counts of all and of published products.
+/// Cached counts of all and of published products. When they go stale, one request
+/// recounts while the others keep using the stale figures, so that a large catalog is
+/// not counted by every request at once.
 #[derive(Debug, Default)]
-pub(crate) struct Counts(Mutex<Option<(Instant, u64, u64)>>);
+pub(crate) struct Counts {
+    value: Mutex<Option<(Instant, u64, u64)>>,
+    refreshing: AtomicBool,
+}
+
+/// What a listing should do about the counts.
+enum CountsState<'a> {
+    Use(u64, u64),
+    /// Count now; with a guard when this request took the refresh on itself (released
+    /// however the request ends, even if it is dropped half-way).
+    Count(Option<RefreshGuard<'a>>),
+}
+
+struct RefreshGuard<'a>(&'a AtomicBool);
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
 
 impl Counts {
-    fn get(&self) -> Option<(u64, u64)> {
-        let guard = self.0.lock().ok()?;
-        guard
-            .filter(|(at, _, _)| at.elapsed() < COUNT_TTL)
-            .map(|(_, all, published)| (all, published))
+    fn state(&self) -> CountsState<'_> {
+        let Ok(guard) = self.value.lock() else {
+            return CountsState::Count(None);
+        };
+        match *guard {
+            Some((at, all, published)) if at.elapsed() < COUNT_TTL => {
+                CountsState::Use(all, published)
+            }
+            Some((_, all, published)) => {
+                if self.refreshing.swap(true, Ordering::AcqRel) {
+                    CountsState::Use(all, published)
+                } else {
+                    CountsState::Count(Some(RefreshGuard(&self.refreshing)))
+                }
+            }
+            None => CountsState::Count(None),
+        }
     }
 
     fn put(&self, all: u64, published: u64) {
-        if let Ok(mut guard) = self.0.lock() {
+        if let Ok(mut guard) = self.value.lock() {
             *guard = Some((Instant::now(), all, published));
         }
     }
 
     fn forget(&self) {
-        if let Ok(mut guard) = self.0.lock() {
+        if let Ok(mut guard) = self.value.lock() {
             *guard = None;
         }
     }
@@ -188,9 +222,9 @@ impl Store {
     }
 
     async fn count_visible(&self, scope: ProductScope) -> Result<u64, RepoError> {
-        let (all, published) = match self.counts.get() {
-            Some(counts) => counts,
-            None => {
+        let (all, published) = match self.counts.state() {
+            CountsState::Use(all, published) => (all, published),
+            CountsState::Count(_refresh) => {
                 let all = self.count_where(Condition::all()).await?;
                 let published = self
                     .count_where(Condition::all().add(product::Column::IsPublished.eq(true)))
