@@ -76,6 +76,36 @@ impl Chrome {
     }
 }
 
+/// Refuses a form whose CSRF token is not this session's.
+///
+/// # Errors
+/// [`WebError::Csrf`]; nothing may be changed then.
+pub async fn check_csrf(session: &Session, token: &str) -> Result<(), WebError> {
+    if session::csrf_matches(session, token).await {
+        Ok(())
+    } else {
+        Err(WebError::Csrf)
+    }
+}
+
+/// A form that carries nothing but its CSRF token (sign-out, confirmations, delete).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+/// "Are you sure?" with one button that POSTs to `action`.
+#[derive(Debug, Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage<'a> {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub text: String,
+    pub action: String,
+    pub button: &'a str,
+}
+
 /// Renders a template with a status.
 pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, WebError> {
     let html = template

@@ -212,12 +212,6 @@ impl ProductsService {
             }
         }
     }
-
-    /// Removing an image nobody refers to any more is housekeeping: its failure must not
-    /// fail the request.
-    async fn forget_image(&self, key: &str) {
-        let _ = self.ports.media.delete(key).await;
-    }
 }
 
 #[cfg(test)]

@@ -319,11 +319,17 @@ impl ProductsService {
             Ok(product) => Ok(product),
             Err(e) => {
                 if let Some(key) = image {
-                    let _ = self.ports.media.delete(&key).await;
+                    self.forget_image(&key).await;
                 }
                 Err(e.into())
             }
         }
+    }
+
+    /// Removing an image nobody refers to any more is housekeeping: its failure must not
+    /// fail the request.
+    async fn forget_image(&self, key: &str) {
+        let _ = self.ports.media.delete(key).await;
     }
 
     async fn store_image(&self, bytes: Vec<u8>) -> Result<String, ProductError> {
@@ -434,7 +440,7 @@ impl ProductsService {
         }
         self.ports.products.delete(id).await?;
         if let Some(key) = &product.image {
-            let _ = self.ports.media.delete(key).await;
+            self.forget_image(key).await;
         }
         Ok(())
     }
@@ -460,11 +466,11 @@ impl ProductsService {
             .set_image(id, Some(key.clone()), self.ports.clock.now())
             .await
         {
-            let _ = self.ports.media.delete(&key).await;
+            self.forget_image(&key).await;
             return Err(e.into());
         }
         if let Some(old) = &product.image {
-            let _ = self.ports.media.delete(old).await;
+            self.forget_image(old).await;
         }
         Ok(Product {
             image: Some(key),

@@ -119,7 +119,7 @@ pub(super) async fn email_change_page(
             let chrome = Chrome::build(&state, &session, &viewer).await?;
             let page = ConfirmPage {
                 chrome,
-                heading: "Confirm your new email address",
+                heading: "Confirm your new email address".into(),
                 text: format!("Make {new_email} the address of your account."),
                 action: format!("/users/email-change/{token}"),
                 button: "Confirm this address",

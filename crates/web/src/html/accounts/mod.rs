@@ -30,7 +30,10 @@ use catalog_domain::user::Country;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Chrome, Viewer, login_redirect, media_url, render, safe_next, see_other};
+use super::{
+    Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, login_redirect, media_url, render,
+    safe_next, see_other,
+};
 use crate::app::AppState;
 use crate::error::WebError;
 use crate::rate_limit::{ClientIp, Limit, email_key};
@@ -70,14 +73,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn check_csrf(session: &Session, token: &str) -> Result<(), WebError> {
-    if session::csrf_matches(session, token).await {
-        Ok(())
-    } else {
-        Err(WebError::Csrf)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -102,16 +97,6 @@ struct MessagePage<'a> {
     action: Option<(&'a str, &'a str)>,
 }
 
-#[derive(Template)]
-#[template(path = "confirm.html")]
-struct ConfirmPage<'a> {
-    chrome: Chrome,
-    heading: &'a str,
-    text: String,
-    action: String,
-    button: &'a str,
-}
-
 /// Pages reached through a token must not leak it to other sites through `Referer`.
 fn no_referrer(mut response: Response) -> Response {
     response.headers_mut().insert(
@@ -119,12 +104,6 @@ fn no_referrer(mut response: Response) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     response
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -50,7 +50,7 @@ pub(super) async fn verify_page(
             let chrome = Chrome::build(&state, &session, &viewer).await?;
             let page = ConfirmPage {
                 chrome,
-                heading: "Confirm your email address",
+                heading: "Confirm your email address".into(),
                 text: format!(
                     "Confirm that {} is your address to activate your account.",
                     user.email

@@ -16,10 +16,11 @@ use catalog_domain::access::{
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{Product, ProductId, Version};
 use catalog_domain::services::products::{EditErrors, ProductDetail, ProductError};
-use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Chrome, Viewer, login_redirect, media_url, render, see_other};
+use super::{
+    Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, login_redirect, media_url, render, see_other,
+};
 use crate::app::AppState;
 use crate::error::WebError;
 use crate::session;
@@ -319,17 +320,10 @@ fn blank_row() -> RowView {
     }
 }
 
-async fn new_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: Uri,
-) -> Result<Response, WebError> {
-    if viewer.0.is_none() {
-        return Ok(login_redirect(&uri));
-    }
-    let page = FormPage {
-        chrome: Chrome::build(&state, &session, &viewer).await?,
+/// The empty create form: every field, no versions (they come after the product).
+fn new_product_page(chrome: Chrome, categories: Vec<(String, String)>) -> FormPage {
+    FormPage {
+        chrome,
         heading: "New product".into(),
         action: "/products/new".into(),
         button: "Create product",
@@ -348,20 +342,27 @@ async fn new_form(
         price: String::new(),
         is_published: true,
         image_url: None,
-        categories: categories(&state).await?,
+        categories,
         rows: Vec::new(),
         current: String::new(),
         errors: FieldErrors::new(),
-    };
-    render(StatusCode::OK, &page)
+    }
 }
 
-async fn check_csrf(session: &Session, token: &str) -> Result<(), WebError> {
-    if session::csrf_matches(session, token).await {
-        Ok(())
-    } else {
-        Err(WebError::Csrf)
+async fn new_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+) -> Result<Response, WebError> {
+    if viewer.0.is_none() {
+        return Ok(login_redirect(&uri));
     }
+    let page = new_product_page(
+        Chrome::build(&state, &session, &viewer).await?,
+        categories(&state).await?,
+    );
+    render(StatusCode::OK, &page)
 }
 
 type Upload = Result<Multipart, axum::extract::multipart::MultipartRejection>;
@@ -401,30 +402,18 @@ async fn create(
             Ok(see_other(&format!("/products/{}", product.id)))
         }
         Err(ProductError::Invalid(errors)) => {
+            // Show what was sent, so nothing typed is lost.
             let page = FormPage {
-                chrome: Chrome::build(&state, &session, &viewer).await?,
-                heading: "New product".into(),
-                action: "/products/new".into(),
-                button: "Create product",
-                cancel: "/products".into(),
-                show_name: true,
-                show_description: true,
-                show_category: true,
-                show_price: true,
-                show_image: true,
-                show_published: true,
-                show_versions: false,
-                publish_note: None,
                 name: form.name.clone().unwrap_or_default(),
                 description: form.description.clone().unwrap_or_default(),
                 category: form.category.clone().unwrap_or_default(),
                 price: form.price.clone().unwrap_or_default(),
                 is_published: form.input()?.is_published.unwrap_or(false),
-                image_url: None,
-                categories: categories(&state).await?,
-                rows: Vec::new(),
-                current: String::new(),
                 errors: errors.renamed("category_id", "category"),
+                ..new_product_page(
+                    Chrome::build(&state, &session, &viewer).await?,
+                    categories(&state).await?,
+                )
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
@@ -601,16 +590,6 @@ async fn edit(
     }
 }
 
-#[derive(Template)]
-#[template(path = "confirm.html")]
-struct ConfirmPage {
-    chrome: Chrome,
-    heading: String,
-    text: String,
-    action: String,
-    button: &'static str,
-}
-
 async fn delete_form(
     State(state): State<AppState>,
     session: Session,
@@ -637,12 +616,6 @@ async fn delete_form(
         button: "Delete product",
     };
     render(StatusCode::OK, &page)
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn delete(
