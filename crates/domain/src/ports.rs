@@ -356,6 +356,13 @@ pub trait SessionRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::MissingReference`] for an unknown user.
     async fn save(&self, session: SessionRecord) -> Result<(), RepoError>;
+    /// Rewrites a session that still exists; returns `false` (and writes nothing) when
+    /// it has been deleted meanwhile, so that a request which began before a sign-out
+    /// or a password change cannot bring its session back when it finishes.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn update(&self, session: SessionRecord) -> Result<bool, RepoError>;
     /// Returns the session unless it is missing or expired at `now`.
     ///
     /// # Errors

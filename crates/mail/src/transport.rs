@@ -82,6 +82,8 @@ pub struct MailAdapter {
     transport: Transport,
     from: Mailbox,
     site: String,
+    /// The public host, the right-hand side of Message-IDs.
+    host: String,
 }
 
 impl std::fmt::Debug for MailAdapter {
@@ -117,12 +119,29 @@ impl MailAdapter {
             transport,
             from,
             site: config.site_url.trim_end_matches('/').to_owned(),
+            host: url::Url::parse(&config.site_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "catalog.invalid".to_owned()),
         })
     }
 
-    fn build(&self, to: &str, rendered: Rendered) -> Result<Message, BoxError> {
-        let to = Address::from_str(to)?;
+    /// The same for every attempt at one outbox row: a retry after a crash between the
+    /// SMTP server's acceptance and the row being marked sent repeats the *same* message,
+    /// which receivers can recognise (and mail stores such as Gmail collapse).
+    fn message_id(&self, message: &OutboxMessage) -> String {
+        format!(
+            "<outbox.{}.{}@{}>",
+            message.id.0,
+            message.created_at.timestamp_micros(),
+            self.host
+        )
+    }
+
+    fn build(&self, message: &OutboxMessage, rendered: Rendered) -> Result<Message, BoxError> {
+        let to = Address::from_str(message.mail.to.as_str())?;
         Ok(Message::builder()
+            .message_id(Some(self.message_id(message)))
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
             .subject(rendered.subject)
@@ -168,12 +187,12 @@ impl Mailer for MailAdapter {
                 Ok(())
             }
             Transport::File(file) => {
-                let email = self.build(message.mail.to.as_str(), rendered)?;
+                let email = self.build(message, rendered)?;
                 file.send(email).await?;
                 Ok(())
             }
             Transport::Smtp(smtp) => {
-                let email = self.build(message.mail.to.as_str(), rendered)?;
+                let email = self.build(message, rendered)?;
                 smtp.send(email).await?;
                 Ok(())
             }

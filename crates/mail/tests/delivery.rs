@@ -114,6 +114,37 @@ async fn a_message_reaches_a_real_smtp_server_with_both_parts() {
     assert!(raw.contains("/users/verify/abc.def"), "{raw}");
 }
 
+fn message_id(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID header")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_retried_row_repeats_its_message_id_and_other_rows_do_not() {
+    let (port, messages) = start_sink();
+    let mailer = smtp(port);
+    let first = message(MailKind::Verification);
+    let mut second = message(MailKind::Verification);
+    second.id = OutboxId(2);
+    mailer.deliver(&first).await.unwrap();
+    mailer.deliver(&first).await.unwrap();
+    mailer.deliver(&second).await.unwrap();
+    let received = messages.lock().unwrap().clone();
+    let ids: Vec<String> = received.iter().map(|(_, raw)| message_id(raw)).collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[0], ids[1], "the same row is the same message");
+    assert_ne!(ids[0], ids[2]);
+    assert!(
+        ids[0].starts_with("<outbox.1.") && ids[0].ends_with("@127.0.0.1>"),
+        "{}",
+        ids[0]
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_server_is_an_error_within_the_timeout() {
     let port = TcpListener::bind("127.0.0.1:0")

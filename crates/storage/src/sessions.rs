@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use catalog_domain::Timestamp;
 use catalog_domain::ports::{ApiTokenRepository, RepoError, SessionRecord, SessionRepository};
 use catalog_domain::user::UserId;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entities::{api_token, session};
@@ -32,6 +32,21 @@ impl SessionRepository for Store {
             .await
             .map_err(db)?;
         Ok(())
+    }
+
+    async fn update(&self, s: SessionRecord) -> Result<bool, RepoError> {
+        let updated = session::Entity::update_many()
+            .col_expr(session::Column::UserId, Expr::value(s.user_id.map(|u| u.0)))
+            .col_expr(session::Column::Data, Expr::value(s.data))
+            .col_expr(
+                session::Column::ExpiresAt,
+                Expr::value(convert::micros(s.expires_at)),
+            )
+            .filter(session::Column::Key.eq(s.key))
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        Ok(updated.rows_affected > 0)
     }
 
     async fn find(&self, key: &str, now: Timestamp) -> Result<Option<SessionRecord>, RepoError> {

@@ -94,6 +94,23 @@ impl TestDatabase {
         Ok(row.try_get::<i64>("", "n")?)
     }
 
+    /// Runs a query returning one text column named `s`, and gives its values in order.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the query fails.
+    pub async fn strings(&self, sql: &str) -> Result<Vec<String>, StorageError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = self.store.conn().get_database_backend();
+        let rows = self
+            .store
+            .conn()
+            .query_all_raw(Statement::from_string(backend, sql.to_owned()))
+            .await?;
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "s").map_err(StorageError::from))
+            .collect()
+    }
+
     /// Closes the pool and drops a PostgreSQL database; a no-op for SQLite.
     ///
     /// # Errors

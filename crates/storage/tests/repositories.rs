@@ -317,6 +317,45 @@ db_test!(sessions_expire_and_can_be_ended_except_one, |db| {
     );
 });
 
+db_test!(
+    a_deleted_session_is_not_brought_back_by_a_late_update,
+    |db| {
+        let user = UserRepository::insert(&db.store, new_user("gil@example.com"))
+            .await
+            .unwrap();
+        let record = |data: &str| SessionRecord {
+            key: "k".into(),
+            user_id: Some(user.id),
+            data: data.into(),
+            expires_at: t(100),
+        };
+        db.store.save(record("{\"v\":1}")).await.unwrap();
+        assert!(
+            SessionRepository::update(&db.store, record("{\"v\":2}"))
+                .await
+                .unwrap()
+        );
+        let found = SessionRepository::find(&db.store, "k", t(1)).await.unwrap();
+        assert_eq!(found.unwrap().data, "{\"v\":2}");
+        // Signed out (or ended by a password change) while a slow request was running:
+        // that request's write-back must not revive the session.
+        SessionRepository::delete_for_user(&db.store, user.id, None)
+            .await
+            .unwrap();
+        assert!(
+            !SessionRepository::update(&db.store, record("{\"v\":3}"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            SessionRepository::find(&db.store, "k", t(1))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
+
 db_test!(api_tokens_are_found_by_digest_and_revocable, |db| {
     let user = UserRepository::insert(&db.store, new_user("gus@example.com"))
         .await

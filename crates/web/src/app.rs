@@ -131,7 +131,9 @@ pub fn router(state: AppState) -> Router {
         &state.settings,
         DbSessionStore::new(state.ports.sessions.clone(), state.ports.signer.clone()),
     );
-    let pages = crate::html::router(state.clone()).layer(sessions);
+    let pages = crate::html::router(state.clone())
+        .layer(sessions)
+        .layer(axum::middleware::map_response(session_save_failed));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -163,6 +165,19 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+}
+
+/// The session layer answers a bare 500 when it cannot save the session; every other
+/// response of the pages carries a content type. The store fails only when the database
+/// does, so the visitor gets the same 503 page as any other database outage.
+async fn session_save_failed(response: Response) -> Response {
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return crate::error::WebError::Unavailable("the session could not be saved".into())
+            .into_response();
+    }
+    response
 }
 
 /// Paths whose last segment is a secret token; logs show `<token>` instead.

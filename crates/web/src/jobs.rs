@@ -17,11 +17,12 @@ use crate::settings::{MailBackend, Settings};
 
 /// How long one SMTP delivery may take.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// Messages claimed per pass.
+/// Messages sent per pass (a busy pass is followed at once by another).
 const BATCH: u32 = 20;
-/// A claim outlives the slowest possible pass, so no other process re-sends a message
-/// this one is still sending.
-const LEASE: Duration = Duration::from_secs(BATCH as u64 * SEND_TIMEOUT.as_secs() + 60);
+/// A claim outlives the slowest possible send (twice the SMTP timeout), so no other
+/// process re-sends a message this one is still sending; a message stranded by a killed
+/// process goes out once its lease ends.
+const LEASE: Duration = Duration::from_secs(2 * SEND_TIMEOUT.as_secs());
 
 /// Builds the mail adapter the settings name.
 ///

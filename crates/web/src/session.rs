@@ -59,6 +59,22 @@ fn to_time(t: chrono::DateTime<chrono::Utc>) -> StoreResult<time::OffsetDateTime
     time::OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(backend)
 }
 
+impl DbSessionStore {
+    fn record(&self, record: &Record) -> StoreResult<SessionRecord> {
+        let user_id = record
+            .data
+            .get(USER)
+            .and_then(serde_json::Value::as_i64)
+            .map(UserId);
+        Ok(SessionRecord {
+            key: Self::key(self.signer.as_ref(), &record.id),
+            user_id,
+            data: serde_json::to_string(&record.data).map_err(backend)?,
+            expires_at: to_chrono(record.expiry_date),
+        })
+    }
+}
+
 #[async_trait]
 impl SessionStore for DbSessionStore {
     /// A new session never takes over a live one: ids are 128 random bits, so this loop
@@ -72,27 +88,23 @@ impl SessionStore for DbSessionStore {
                 .await
                 .map_err(backend)?;
             if taken.is_none() {
-                return self.save(record).await;
+                return self
+                    .sessions
+                    .save(self.record(record)?)
+                    .await
+                    .map_err(backend);
             }
             record.id = Id::default();
         }
     }
 
+    /// Only ever rewrites a live session: one deleted meanwhile (signed out elsewhere,
+    /// ended by a password change) stays deleted.
     async fn save(&self, record: &Record) -> StoreResult<()> {
-        let user_id = record
-            .data
-            .get(USER)
-            .and_then(serde_json::Value::as_i64)
-            .map(UserId);
-        let data = serde_json::to_string(&record.data).map_err(backend)?;
         self.sessions
-            .save(SessionRecord {
-                key: Self::key(self.signer.as_ref(), &record.id),
-                user_id,
-                data,
-                expires_at: to_chrono(record.expiry_date),
-            })
+            .update(self.record(record)?)
             .await
+            .map(|_| ())
             .map_err(backend)
     }
 
@@ -153,8 +165,12 @@ pub async fn touch(session: &Session, today: i64) {
 }
 
 /// The signed-in user's id, if any.
-pub async fn user_id(session: &Session) -> Option<UserId> {
-    session.get::<i64>(USER).await.ok().flatten().map(UserId)
+///
+/// # Errors
+/// [`SessionError`] when the session cannot be loaded (the database is down): the
+/// caller must not mistake that for "signed out" and send the user to sign in.
+pub async fn user_id(session: &Session) -> Result<Option<UserId>, SessionError> {
+    Ok(session.get::<i64>(USER).await?.map(UserId))
 }
 
 /// Signs `user` in: a fresh session id (no fixation), a fresh CSRF token, nothing kept
@@ -198,14 +214,17 @@ pub async fn csrf_token(
 }
 
 /// Whether `submitted` is this session's CSRF token (constant-time comparison).
-pub async fn csrf_matches(session: &Session, submitted: &str) -> bool {
+///
+/// # Errors
+/// [`SessionError`] when the session cannot be loaded.
+pub async fn csrf_matches(session: &Session, submitted: &str) -> Result<bool, SessionError> {
     use subtle::ConstantTimeEq;
-    match session.get::<String>(CSRF).await {
-        Ok(Some(expected)) if !submitted.is_empty() => {
+    Ok(match session.get::<String>(CSRF).await? {
+        Some(expected) if !submitted.is_empty() => {
             expected.as_bytes().ct_eq(submitted.as_bytes()).into()
         }
         _ => false,
-    }
+    })
 }
 
 /// Queues a message for the next page.

@@ -27,9 +27,11 @@ pub struct MailDispatcher {
     outbox: Arc<dyn OutboxRepository>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
+    /// Messages sent per pass at most.
     batch: u32,
     /// How long a claimed message stays reserved for this dispatcher. Longer than a
-    /// send may take (the SMTP timeout), so two processes never send one message.
+    /// send may take (the SMTP timeout), so two processes never send one message; and
+    /// short, because a process killed while sending leaves its claim behind.
     lease: Duration,
 }
 
@@ -71,12 +73,20 @@ impl MailDispatcher {
     /// [`RepoError`] when the outbox cannot be read or updated; delivery failures are
     /// recorded on the message and retried later, not returned.
     pub async fn dispatch_once(&self) -> Result<DispatchReport, RepoError> {
-        let due = self
-            .outbox
-            .claim_due(self.clock.now(), self.batch, self.lease)
-            .await?;
         let mut report = DispatchReport::default();
-        for message in due {
+        // One message is claimed at a time, right before it is sent: a lease then only
+        // has to cover one send, and a crash strands one message for one lease instead
+        // of a whole batch.
+        for _ in 0..self.batch {
+            let Some(message) = self
+                .outbox
+                .claim_due(self.clock.now(), 1, self.lease)
+                .await?
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
             match self.mailer.deliver(&message).await {
                 Ok(()) => {
                     self.outbox.mark_sent(message.id, self.clock.now()).await?;
@@ -139,10 +149,12 @@ mod tests {
     #[tokio::test]
     async fn delivered_messages_are_marked_sent_once_and_failures_rescheduled() {
         let mut outbox = MockOutboxRepository::new();
+        let mut queue = vec![queued(2, 3), queued(1, 0)];
         outbox
             .expect_claim_due()
-            .times(1)
-            .returning(|_, _, _| Ok(vec![queued(1, 0), queued(2, 3)]));
+            .withf(|_, limit, lease| *limit == 1 && *lease == Duration::from_secs(60))
+            .times(3)
+            .returning(move |_, _, _| Ok(queue.pop().into_iter().collect()));
         outbox
             .expect_mark_sent()
             .with(eq(OutboxId(1)), mockall::predicate::always())
@@ -196,6 +208,26 @@ mod tests {
             dispatcher.dispatch_once().await.unwrap(),
             DispatchReport::default()
         );
+    }
+
+    #[tokio::test]
+    async fn a_pass_sends_at_most_a_batch() {
+        let mut outbox = MockOutboxRepository::new();
+        outbox
+            .expect_claim_due()
+            .times(3)
+            .returning(|_, _, _| Ok(vec![queued(7, 0)]));
+        outbox.expect_mark_sent().times(3).returning(|_, _| Ok(()));
+        let mut mailer = MockMailer::new();
+        mailer.expect_deliver().times(3).returning(|_| Ok(()));
+        let dispatcher = MailDispatcher::new(
+            Arc::new(outbox),
+            Arc::new(mailer),
+            clock(),
+            3,
+            Duration::from_secs(60),
+        );
+        assert_eq!(dispatcher.dispatch_once().await.unwrap().sent, 3);
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl Chrome {
 /// # Errors
 /// [`WebError::Csrf`]; nothing may be changed then.
 pub async fn check_csrf(session: &Session, token: &str) -> Result<(), WebError> {
-    if session::csrf_matches(session, token).await {
+    if session::csrf_matches(session, token).await? {
         Ok(())
     } else {
         Err(WebError::Csrf)
@@ -165,7 +165,11 @@ async fn load_viewer(
     next: Next,
 ) -> Response {
     let mut viewer = Viewer::default();
-    if let Some(id) = session::user_id(&session).await {
+    let signed_in = match session::user_id(&session).await {
+        Ok(id) => id,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    if let Some(id) = signed_in {
         match state.accounts.actor(id).await {
             Ok(Some((user, actor))) => {
                 let today = state.ports.clock.now().timestamp().div_euclid(86_400);

@@ -5,6 +5,8 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod process;
+pub mod proxy;
 pub mod smtp;
 
 use std::collections::HashMap;

@@ -17,6 +17,8 @@ struct Sink {
     inbox: Arc<Mutex<Vec<Received>>>,
     current: Vec<u8>,
     to: Vec<String>,
+    /// How long accepting each message takes (a slow server keeps senders busy).
+    delay: Duration,
 }
 
 impl Handler for Sink {
@@ -32,6 +34,9 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
         let raw = String::from_utf8_lossy(&std::mem::take(&mut self.current)).into_owned();
         self.inbox.lock().unwrap().push(Received {
             to: std::mem::take(&mut self.to),
@@ -53,9 +58,22 @@ impl SmtpSink {
         Self::on(listener)
     }
 
+    /// A sink that takes `delay` to accept each message.
+    pub fn slow(delay: Duration) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::with(listener, delay)
+    }
+
     pub fn on(listener: TcpListener) -> Self {
+        Self::with(listener, Duration::ZERO)
+    }
+
+    fn with(listener: TcpListener, delay: Duration) -> Self {
         let port = listener.local_addr().unwrap().port();
-        let sink = Sink::default();
+        let sink = Sink {
+            delay,
+            ..Sink::default()
+        };
         let inbox = sink.inbox.clone();
         let mut server = Server::new(sink);
         server.with_name("sink.test").with_tcp_listener(listener);

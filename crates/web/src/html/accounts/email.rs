@@ -141,7 +141,7 @@ pub(super) async fn email_change_confirm(
         Ok(user) => {
             tracing::info!(user = user.id.0, "email address changed");
             session::push_flash(&session, "Your email address was changed.").await;
-            let to = if session::user_id(&session).await.is_some() {
+            let to = if session::user_id(&session).await?.is_some() {
                 "/users/profile"
             } else {
                 "/users/login"
