@@ -695,5 +695,28 @@ async fn the_openapi_document_describes_the_product_endpoints() {
     ] {
         assert!(product[key].is_object(), "ProductDoc.{key}");
     }
+    // Errors are declared as the problem documents they are, including those that come
+    // from the shared extractors rather than the handlers.
+    let patch = &doc["paths"]["/api/v1/products/{id}"]["patch"]["responses"];
+    for status in ["400", "401", "403", "404", "415", "422", "503"] {
+        assert!(
+            patch[status]["content"]["application/problem+json"].is_object(),
+            "PATCH declares {status} as a problem: {patch}"
+        );
+    }
+    assert!(patch["200"]["content"]["application/json"].is_object());
+    assert!(patch["404"]["content"]["application/json"].is_null());
+    let page = &doc["paths"]["/api/v1/products"]["get"]["parameters"][0];
+    assert_eq!(page["schema"]["minimum"], 1, "{page}");
+    // A wrong method is a problem document too, and says what is allowed.
+    let r = app
+        .client
+        .put(app.url("/api/v1/categories"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers()["allow"].to_str().unwrap().contains("GET"));
     app.stop().await;
 }

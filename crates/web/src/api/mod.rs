@@ -8,7 +8,7 @@ mod products;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -115,7 +115,7 @@ impl FromRequestParts<AppState> for MaybeApiUser {
         products::CategoryRef,
         products::OwnerRef,
     )),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ProblemResponses)
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
@@ -133,6 +133,73 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every error of the API is a problem document (`application/problem+json`), and some
+/// come from extractors and layers shared by all operations rather than from the
+/// handlers: this declares them once, for every operation they can answer.
+struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        const PROBLEM: &str = "application/problem+json";
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        PROBLEM,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for response in responses.values_mut() {
+                    if let RefOr::T(response) = response
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        let is_problem = matches!(
+                            &content.schema,
+                            Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem")
+                        );
+                        let key = if is_problem { PROBLEM } else { "application/json" };
+                        response.content.insert(key.to_owned(), content);
+                    }
+                }
+                let mut declare = |status: &str, description: &str| {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description));
+                };
+                if operation.request_body.is_some() {
+                    declare("400", "The body cannot be read");
+                    declare("413", "The body is larger than this operation accepts");
+                    declare("415", "The body is not of the expected type");
+                    declare("422", "A field is missing or invalid");
+                }
+                if operation.security.is_some() {
+                    declare("401", "No valid bearer token");
+                }
+                if path.starts_with("/api/v1/auth") {
+                    declare("429", "Too many attempts; see Retry-After");
+                }
+                declare("503", "The database is unavailable");
+            }
+        }
+    }
+}
+
 async fn openapi_json() -> impl IntoResponse {
     match ApiDoc::openapi().to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
@@ -144,12 +211,21 @@ async fn api_not_found() -> Problem {
     Problem::not_found()
 }
 
+async fn api_method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "This resource does not support that method.",
+    )
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .nest(
             "/api/v1",
             accounts::routes()
                 .merge(products::routes())
+                .method_not_allowed_fallback(api_method_not_allowed)
                 .fallback(api_not_found),
         )
         .route("/api/openapi.json", get(openapi_json))

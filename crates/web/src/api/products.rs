@@ -276,8 +276,8 @@ impl Fields {
 
 /// List the products the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", security(("bearer" = []), ()),
-    params(("page" = Option<u64>, Query, description = "From 1; past the end gives empty items"),
-           ("per_page" = Option<u64>, Query, description = "Default 20, capped at 100")),
+    params(("page" = Option<u64>, Query, minimum = 1, description = "From 1; past the end gives empty items"),
+           ("per_page" = Option<u64>, Query, minimum = 1, description = "Default 20, capped at 100")),
     responses((status = 200, body = ProductPage), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
