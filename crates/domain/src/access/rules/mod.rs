@@ -251,4 +251,6 @@ pub fn apply_patch(
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

@@ -165,7 +165,7 @@ fn edit_forms_offer_a_moderator_only_what_they_may_change() {
     assert!(editable_fields(&actor(Who::Plain, false), &PUBLISHED).is_empty());
 }
 
-fn product(facts: ProductFacts) -> Product {
+pub(super) fn product(facts: ProductFacts) -> Product {
     let t = chrono::DateTime::UNIX_EPOCH;
     Product {
         id: ProductId(10),
