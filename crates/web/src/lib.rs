@@ -8,6 +8,8 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod html;
 pub mod jobs;
 pub mod rate_limit;

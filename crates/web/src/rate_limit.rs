@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -61,6 +61,56 @@ pub struct RateLimiter {
     events: Mutex<HashMap<(Limit, String), VecDeque<Instant>>>,
 }
 
+/// A sign-in counted as a failure (by address and by email) from the moment it starts,
+/// so that a burst of parallel guesses is limited like a sequence of them.
+#[derive(Debug)]
+#[must_use]
+pub struct SignInAttempt<'a> {
+    limits: &'a RateLimiter,
+    ip: String,
+    email: String,
+}
+
+impl SignInAttempt<'_> {
+    /// The credentials were right (or the attempt never checked them): not a failure.
+    pub fn not_a_failure(self) {
+        self.limits
+            .release(Limit::SignInFailuresByAddress, &self.ip);
+        self.limits
+            .release(Limit::SignInFailuresByEmail, &self.email);
+    }
+}
+
+impl RateLimiter {
+    /// Starts a sign-in under both failure limits.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when either limit is reached; nothing is counted then.
+    pub fn begin_sign_in(
+        &self,
+        ip: String,
+        email: String,
+    ) -> Result<SignInAttempt<'_>, RetryAfter> {
+        self.hit(Limit::SignInFailuresByAddress, &ip)?;
+        if let Err(e) = self.hit(Limit::SignInFailuresByEmail, &email) {
+            self.release(Limit::SignInFailuresByAddress, &ip);
+            return Err(e);
+        }
+        Ok(SignInAttempt {
+            limits: self,
+            ip,
+            email,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Record,
+    Hit,
+}
+
 /// Above this many keys a sweep drops every expired one.
 const SWEEP_AT: usize = 50_000;
 
@@ -74,32 +124,39 @@ impl RateLimiter {
     /// # Errors
     /// [`RetryAfter`] when the limit is reached.
     pub fn check(&self, limit: Limit, key: &str) -> Result<(), RetryAfter> {
-        self.inspect(limit, key, false)
+        self.inspect(limit, key, Mode::Check)
     }
 
     /// Records an event (a failure, for the sign-in limits).
     pub fn record(&self, limit: Limit, key: &str) {
         // Recording never refuses; the result only says whether the limit is now reached.
-        let _ = self.inspect(limit, key, true);
+        let _ = self.inspect(limit, key, Mode::Record);
     }
 
-    /// Checks and, when within the limit, records in one step.
+    /// Checks and, when within the limit, records in one step under one lock, so that
+    /// concurrent requests cannot all pass the check before any of them is counted.
     ///
     /// # Errors
     /// [`RetryAfter`] when the limit is reached; nothing is recorded then.
     pub fn hit(&self, limit: Limit, key: &str) -> Result<(), RetryAfter> {
-        self.check(limit, key)?;
-        self.record(limit, key);
-        Ok(())
+        self.inspect(limit, key, Mode::Hit)
     }
 
-    fn inspect(&self, limit: Limit, key: &str, record: bool) -> Result<(), RetryAfter> {
+    /// Takes back the latest event under `key`: a sign-in counts as a failure from the
+    /// moment it starts (see [`RateLimiter::hit`]) and is taken back when it succeeds.
+    pub fn release(&self, limit: Limit, key: &str) {
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(times) = events.get_mut(&(limit, key.to_owned())) {
+            times.pop_back();
+        }
+    }
+
+    fn inspect(&self, limit: Limit, key: &str, mode: Mode) -> Result<(), RetryAfter> {
         let (max, window) = limit.rule();
         let now = Instant::now();
-        let Ok(mut events) = self.events.lock() else {
-            // A poisoned lock means a panic elsewhere; fail open rather than lock everyone out.
-            return Ok(());
-        };
+        // A panic elsewhere while holding the lock leaves the counters intact: keep
+        // enforcing them rather than failing open.
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         if events.len() > SWEEP_AT {
             events.retain(|(l, _), times| {
                 let window = l.rule().1;
@@ -115,7 +172,7 @@ impl RateLimiter {
         {
             times.pop_front();
         }
-        if record {
+        if mode == Mode::Record {
             times.push_back(now);
             return Ok(());
         }
@@ -124,6 +181,9 @@ impl RateLimiter {
             return Err(RetryAfter(
                 window.saturating_sub(now.duration_since(oldest)),
             ));
+        }
+        if mode == Mode::Hit {
+            times.push_back(now);
         }
         Ok(())
     }

@@ -227,10 +227,18 @@ pub async fn csrf_matches(session: &Session, submitted: &str) -> Result<bool, Se
     })
 }
 
+/// Flash messages kept for the next page at most.
+const MAX_FLASHES: usize = 5;
+
 /// Queues a message for the next page.
 pub async fn push_flash(session: &Session, message: &str) {
     let mut flashes: Vec<String> = session.get(FLASH).await.ok().flatten().unwrap_or_default();
     flashes.push(message.to_owned());
+    // A client that posts without ever reading a page (a script) must not grow its
+    // session row without bound: only the latest few messages are worth showing.
+    if flashes.len() > MAX_FLASHES {
+        flashes.drain(..flashes.len() - MAX_FLASHES);
+    }
     // Losing a flash message is better than failing the request that caused it.
     let _ = session.insert(FLASH, flashes).await;
 }

@@ -324,3 +324,35 @@ db_test!(an_expired_generated_password_is_refused, |db| {
     );
     app.stop().await;
 });
+
+db_test!(parallel_guesses_are_limited_like_sequential_ones, |db| {
+    let (app, sink) = app_with_mail(&db, &[]).await;
+    verified_user(&app, &sink, "kim@example.com").await;
+    // Twenty wrong passwords at once: each is counted before its hash is checked, so
+    // only the five the per-email limit allows are even tried.
+    let guesses = (0..20).map(|i| {
+        app.client
+            .post(app.url("/api/v1/auth/token"))
+            .json(
+                &serde_json::json!({"email": "kim@example.com", "password": format!("guess {i}")}),
+            )
+            .send()
+    });
+    let mut statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
+    app.stop().await;
+});

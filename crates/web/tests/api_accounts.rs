@@ -331,6 +331,76 @@ db_test!(the_api_changes_passwords_and_avatars, |db| {
     app.stop().await;
 });
 
+db_test!(a_generated_password_opens_only_the_password_change, |db| {
+    let (app, sink) = app_with_mail(&db, &[]).await;
+    let first = api_user(&app, &sink, "gen@example.com").await;
+    let before = sink.messages().len();
+    let (status, _, _) = post(
+        &app,
+        "/api/v1/auth/password-reset",
+        json!({"email": "gen@example.com"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202);
+    let mail = sink.wait_for(before + 1, WAIT).await;
+    let generated = support::generated_password(&mail[before].raw);
+    let (status, body, _) = post(
+        &app,
+        "/api/v1/auth/token",
+        json!({"email": "gen@example.com", "password": generated}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["password_change_required"], true);
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get(&app, "/api/v1/users/me", Some(&first)).await.0,
+        401,
+        "signing in with the generated password ended the other tokens"
+    );
+    // Nothing but the password change (and reading oneself, and signing out) until then.
+    let (status, problem, _) = get(&app, "/api/v1/products", Some(&token)).await;
+    assert_eq!(status, 403);
+    assert_eq!(problem["title"], "Password change required");
+    let (status, _, _) = post(
+        &app,
+        "/api/v1/products",
+        json!({"name": "x", "price": "1.00", "category_id": 1}),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, me, _) = get(&app, "/api/v1/users/me", Some(&token)).await;
+    assert_eq!(
+        (status, me["password_change_required"].as_bool()),
+        (200, Some(true))
+    );
+    let (status, _, _) = post(
+        &app,
+        "/api/v1/users/me/password",
+        json!({"old_password": generated, "new_password": "chosen passphrase 5"}),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body, _) = post(
+        &app,
+        "/api/v1/auth/token",
+        json!({"email": "gen@example.com", "password": "chosen passphrase 5"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["password_change_required"].as_bool()),
+        (201, Some(false))
+    );
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(get(&app, "/api/v1/products", Some(token)).await.0, 200);
+    app.stop().await;
+});
+
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let db = catalog_storage::testing::TestDatabase::sqlite()

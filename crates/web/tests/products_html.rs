@@ -798,3 +798,40 @@ db_test!(reading_pages_does_not_write_the_session, |db| {
     );
     w.app.stop().await;
 });
+
+db_test!(
+    posting_without_reading_pages_keeps_only_the_latest_flashes,
+    |db| {
+        let w = world(&db, &[]).await;
+        let a = sign_in(&w.app, A).await;
+        let (_, html) = w.app.page(&a, "/products/new").await;
+        let csrf = support::csrf_of(&html);
+        // A script posting form after form never reads the pages that show the messages.
+        for i in 0..12 {
+            let form = support::catalog::product_form(
+                &csrf,
+                &[
+                    ("name", &format!("Lamp {i}")),
+                    ("category", &w.lamps),
+                    ("price", "1.00"),
+                ],
+                None,
+            );
+            let r = a
+                .post(w.app.url("/products/new"))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303);
+        }
+        let (_, html) = w.app.page(&a, "/products").await;
+        assert_eq!(html.matches("Product saved.").count(), 5, "the latest five");
+        let longest = db
+            .count("SELECT CAST(COALESCE(MAX(LENGTH(data)), 0) AS BIGINT) AS n FROM sessions")
+            .await
+            .unwrap();
+        assert!(longest < 1024, "session rows stay small: {longest} bytes");
+        w.app.stop().await;
+    }
+);

@@ -174,16 +174,15 @@ pub async fn issue_token(
     if !errors.is_empty() {
         return Err(Problem::validation(&errors));
     }
-    let (ip_key, email_key) = (ip.key(), email_key(&email));
-    state
+    let attempt = state
         .limits
-        .check(Limit::SignInFailuresByAddress, &ip_key)
+        .begin_sign_in(ip.key(), email_key(&email))
         .map_err(Problem::too_many)?;
-    state
-        .limits
-        .check(Limit::SignInFailuresByEmail, &email_key)
-        .map_err(Problem::too_many)?;
-    match state.accounts.sign_in(&email, &password).await {
+    let result = state.accounts.sign_in(&email, &password).await;
+    if !matches!(result, Err(SignInError::InvalidCredentials)) {
+        attempt.not_a_failure();
+    }
+    match result {
         Ok(signed) => {
             let token = state.accounts.issue_api_token(signed.user.id).await?;
             tracing::info!(user = signed.user.id.0, "API token issued");
@@ -195,10 +194,6 @@ pub async fn issue_token(
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         Err(SignInError::InvalidCredentials) => {
-            state.limits.record(Limit::SignInFailuresByAddress, &ip_key);
-            state
-                .limits
-                .record(Limit::SignInFailuresByEmail, &email_key);
             tracing::info!("API sign-in failed");
             Err(Problem::new(
                 StatusCode::UNAUTHORIZED,

@@ -8,8 +8,8 @@ mod products;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::{StatusCode, header};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use catalog_domain::user::User;
@@ -43,6 +43,16 @@ impl FromRequestParts<AppState> for ApiUser {
                 Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
             })?;
         match state.accounts.authenticate_api_token(token).await {
+            Ok(Some(user))
+                if user.password_change_required && !open_while_change_required(parts) =>
+            {
+                Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "Password change required",
+                    "You signed in with a generated password: choose your own with \
+                     POST /api/v1/users/me/password before using the API.",
+                ))
+            }
             Ok(Some(user)) => Ok(Self {
                 user,
                 token: token.to_owned(),
@@ -53,6 +63,22 @@ impl FromRequestParts<AppState> for ApiUser {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What a client signed in with a generated password may still do: read who it is,
+/// choose a password, sign out (SPEC §5: a generated password never stays the
+/// long-term one, for the API as for the pages).
+fn open_while_change_required(parts: &Parts) -> bool {
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |original| original.path());
+    matches!(
+        (parts.method.as_str(), path),
+        ("GET", "/api/v1/users/me")
+            | ("POST", "/api/v1/users/me/password")
+            | ("DELETE", "/api/v1/auth/token")
+    )
 }
 
 /// The caller of an endpoint that anonymous clients may use too (public browsing): no
@@ -173,7 +199,11 @@ impl utoipa::Modify for ProblemResponses {
                             &content.schema,
                             Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem")
                         );
-                        let key = if is_problem { PROBLEM } else { "application/json" };
+                        let key = if is_problem {
+                            PROBLEM
+                        } else {
+                            "application/json"
+                        };
                         response.content.insert(key.to_owned(), content);
                     }
                 }

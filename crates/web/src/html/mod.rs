@@ -2,7 +2,7 @@
 //! shared pieces (who is looking, the layout's chrome, rendering) live here.
 
 mod accounts;
-mod products;
+pub(crate) mod products;
 
 pub use accounts::UPLOAD_LIMIT;
 

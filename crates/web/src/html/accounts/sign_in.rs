@@ -59,20 +59,14 @@ pub(super) async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
-    let (ip_key, email) = (ip.key(), email_key(&form.email));
-    state
+    let attempt = state
         .limits
-        .check(Limit::SignInFailuresByAddress, &ip_key)
-        .map_err(WebError::TooManyRequests)?;
-    state
-        .limits
-        .check(Limit::SignInFailuresByEmail, &email)
+        .begin_sign_in(ip.key(), email_key(&form.email))
         .map_err(WebError::TooManyRequests)?;
     let result = state.accounts.sign_in(&form.email, &form.password).await;
-    if matches!(result, Err(SignInError::InvalidCredentials)) {
-        // Only failures count, and a later success does not wipe them.
-        state.limits.record(Limit::SignInFailuresByAddress, &ip_key);
-        state.limits.record(Limit::SignInFailuresByEmail, &email);
+    if !matches!(result, Err(SignInError::InvalidCredentials)) {
+        // Only failures count, and a later success does not wipe earlier ones.
+        attempt.not_a_failure();
     }
     let (error, unverified) = match result {
         Ok(signed) => {

@@ -1,7 +1,7 @@
 //! The product pages of SPEC §6: list, create, detail, edit (with the versions formset for
 //! those who may manage versions) and delete.
 
-mod form;
+pub(crate) mod form;
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
