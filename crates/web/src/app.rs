@@ -165,6 +165,9 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+        // Pages and API answers are per user: no shared or browser cache keeps them
+        // (ASVS 8.1.1). The stylesheet and media set their own, public, caching.
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
 }
 
 /// The session layer answers a bare 500 when it cannot save the session; every other

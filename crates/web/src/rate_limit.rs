@@ -30,6 +30,9 @@ pub enum Limit {
     ResetsByEmail,
     /// Verification resends: 1 per 3 minutes per email.
     ResendsByEmail,
+    /// Wrong current passwords (password and email change): 5 per 5 minutes per user,
+    /// so that a stolen session or token cannot guess the password behind it.
+    PasswordChecksByUser,
 }
 
 impl Limit {
@@ -41,6 +44,7 @@ impl Limit {
             Self::ResetsByAddress => (20, Duration::from_secs(60)),
             Self::ResetsByEmail => (5, Duration::from_secs(60)),
             Self::ResendsByEmail => (1, Duration::from_secs(180)),
+            Self::PasswordChecksByUser => (5, Duration::from_secs(300)),
         }
     }
 }
@@ -61,46 +65,62 @@ pub struct RateLimiter {
     events: Mutex<HashMap<(Limit, String), VecDeque<Instant>>>,
 }
 
-/// A sign-in counted as a failure (by address and by email) from the moment it starts,
-/// so that a burst of parallel guesses is limited like a sequence of them.
+/// An attempt at a secret (a sign-in, a current-password check) counted as a failure
+/// under each of its limits from the moment it starts, so that a burst of parallel
+/// guesses is limited like a sequence of them.
 #[derive(Debug)]
 #[must_use]
-pub struct SignInAttempt<'a> {
+pub struct Attempt<'a> {
     limits: &'a RateLimiter,
-    ip: String,
-    email: String,
+    held: Vec<(Limit, String)>,
 }
 
-impl SignInAttempt<'_> {
-    /// The credentials were right (or the attempt never checked them): not a failure.
+impl Attempt<'_> {
+    /// The secret was right (or never checked): not a failure.
     pub fn not_a_failure(self) {
-        self.limits
-            .release(Limit::SignInFailuresByAddress, &self.ip);
-        self.limits
-            .release(Limit::SignInFailuresByEmail, &self.email);
+        for (limit, key) in &self.held {
+            self.limits.release(*limit, key);
+        }
     }
 }
 
 impl RateLimiter {
+    /// Starts an attempt under every `(limit, key)`.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when any limit is reached; nothing is counted then.
+    pub fn begin(&self, limits: Vec<(Limit, String)>) -> Result<Attempt<'_>, RetryAfter> {
+        let mut attempt = Attempt {
+            limits: self,
+            held: Vec::with_capacity(limits.len()),
+        };
+        for (limit, key) in limits {
+            if let Err(e) = self.hit(limit, &key) {
+                attempt.not_a_failure();
+                return Err(e);
+            }
+            attempt.held.push((limit, key));
+        }
+        Ok(attempt)
+    }
+
     /// Starts a sign-in under both failure limits.
     ///
     /// # Errors
     /// [`RetryAfter`] when either limit is reached; nothing is counted then.
-    pub fn begin_sign_in(
-        &self,
-        ip: String,
-        email: String,
-    ) -> Result<SignInAttempt<'_>, RetryAfter> {
-        self.hit(Limit::SignInFailuresByAddress, &ip)?;
-        if let Err(e) = self.hit(Limit::SignInFailuresByEmail, &email) {
-            self.release(Limit::SignInFailuresByAddress, &ip);
-            return Err(e);
-        }
-        Ok(SignInAttempt {
-            limits: self,
-            ip,
-            email,
-        })
+    pub fn begin_sign_in(&self, ip: String, email: String) -> Result<Attempt<'_>, RetryAfter> {
+        self.begin(vec![
+            (Limit::SignInFailuresByAddress, ip),
+            (Limit::SignInFailuresByEmail, email),
+        ])
+    }
+
+    /// Starts a check of a signed-in user's current password.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when the user has guessed wrong too often.
+    pub fn begin_password_check(&self, user: i64) -> Result<Attempt<'_>, RetryAfter> {
+        self.begin(vec![(Limit::PasswordChecksByUser, user.to_string())])
     }
 }
 

@@ -356,3 +356,49 @@ db_test!(parallel_guesses_are_limited_like_sequential_ones, |db| {
     );
     app.stop().await;
 });
+
+db_test!(a_stolen_session_cannot_guess_the_password_behind_it, |db| {
+    let (app, sink) = app_with_mail(&db, &[]).await;
+    let client = verified_user(&app, &sink, "lee@example.com").await;
+    // Five wrong current passwords on the password-change form...
+    for i in 0..5 {
+        let r = app
+            .submit(
+                &client,
+                "/users/password-change",
+                "/users/password-change",
+                &[
+                    ("old_password", &format!("guess {i}")),
+                    ("new_password1", "fresh passphrase 3"),
+                    ("new_password2", "fresh passphrase 3"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+    }
+    // ...and the email-change form, which checks the same password, refuses too.
+    let r = app
+        .submit(
+            &client,
+            "/users/email-change",
+            "/users/email-change",
+            &[("new_email", "lee2@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), 429, "even the right password waits");
+    assert!(r.headers().contains_key("retry-after"));
+    let r = app
+        .submit(
+            &client,
+            "/users/password-change",
+            "/users/password-change",
+            &[
+                ("old_password", PASSWORD),
+                ("new_password1", "fresh passphrase 3"),
+                ("new_password2", "fresh passphrase 3"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    app.stop().await;
+});

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use catalog_storage::db_test;
 use catalog_storage::testing::TestDatabase;
+use support::proxy::Relay;
 use support::{spawn_app, spawn_app_at};
-use tokio::io::copy_bidirectional;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 db_test!(
     health_and_readiness_answer_200_on_a_migrated_database,
@@ -39,57 +37,18 @@ db_test!(every_response_carries_the_security_headers, |db| {
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
         assert!(h.contains_key("x-request-id"), "{path}");
+        assert_eq!(
+            h["cache-control"], "no-store",
+            "{path}: nothing dynamic is cached"
+        );
     }
+    // What is the same for everyone keeps its own caching.
+    let css = app.get("/static/site.css").await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
     assert_eq!(app.get("/no-such-page").await.status(), 404);
     app.stop().await;
 });
-
-/// A TCP relay between the app and PostgreSQL that the test can cut and restore, to
-/// play a database that goes away and comes back.
-struct Relay {
-    port: u16,
-    target: std::net::SocketAddr,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Relay {
-    async fn start(target: std::net::SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mut relay = Self {
-            port,
-            target,
-            task: None,
-        };
-        relay.task = Some(Self::accept(listener, target));
-        relay
-    }
-
-    fn accept(listener: TcpListener, target: std::net::SocketAddr) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut links = tokio::task::JoinSet::new();
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                links.spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        })
-    }
-
-    /// Cuts every connection and refuses new ones.
-    fn cut(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-
-    async fn restore(&mut self) {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        self.task = Some(Self::accept(listener, self.target));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_database_without_a_restart() {

@@ -317,11 +317,19 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(Problem::validation(&errors));
     }
-    match state
+    let attempt = state
+        .limits
+        .begin_password_check(me.user.id.0)
+        .map_err(Problem::too_many)?;
+    let result = state
         .accounts
         .change_password(me.user.id, &old, &new, &new, None)
-        .await
+        .await;
+    if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of("old_password").is_empty())
     {
+        attempt.not_a_failure();
+    }
+    match result {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(PasswordChangeError::Invalid(errors)) => Err(Problem::validation(
             &errors.renamed("new_password1", "new_password"),

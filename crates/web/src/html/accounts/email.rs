@@ -52,11 +52,18 @@ pub(super) async fn email_change(
         return Ok(login_redirect(&uri));
     };
     check_csrf(&session, &form.csrf_token).await?;
-    match state
+    let attempt = state
+        .limits
+        .begin_password_check(me.user.id.0)
+        .map_err(WebError::TooManyRequests)?;
+    let result = state
         .accounts
         .request_email_change(me.user.id, &form.new_email, &form.password)
-        .await
-    {
+        .await;
+    if !matches!(&result, Err(EmailChangeError::Invalid(e)) if !e.of("password").is_empty()) {
+        attempt.not_a_failure();
+    }
+    match result {
         Ok(()) => {
             session::push_flash(
                 &session,

@@ -136,7 +136,11 @@ pub(super) async fn password_change(
     let keep = session
         .id()
         .map(|id| DbSessionStore::key(state.ports.signer.as_ref(), &id));
-    match state
+    let attempt = state
+        .limits
+        .begin_password_check(me.user.id.0)
+        .map_err(WebError::TooManyRequests)?;
+    let result = state
         .accounts
         .change_password(
             me.user.id,
@@ -145,8 +149,12 @@ pub(super) async fn password_change(
             &form.new_password2,
             keep,
         )
-        .await
+        .await;
+    if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of("old_password").is_empty())
     {
+        attempt.not_a_failure();
+    }
+    match result {
         Ok(()) => {
             // This session stays signed in, under a new id.
             session.cycle_id().await?;
