@@ -97,3 +97,22 @@ async fn readiness_follows_the_database_without_a_restart() {
     app.stop().await;
     db.drop_database().await.unwrap();
 }
+
+db_test!(the_session_cookie_is_locked_down, |db| {
+    for (public_url, name, secure) in [
+        ("http://127.0.0.1:8000", "catalog_session=", false),
+        ("https://catalog.example", "__Host-catalog_session=", true),
+    ] {
+        let app = spawn_app(&db, &[("CATALOG_PUBLIC_URL", public_url)]).await;
+        // The sign-in page puts a CSRF token in the session, so it sets the cookie.
+        let r = app.get("/users/login").await;
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(cookie.starts_with(name), "{cookie}");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+        }
+        assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+        assert!(!cookie.contains("Domain="), "host-only: {cookie}");
+        app.stop().await;
+    }
+});
