@@ -37,12 +37,17 @@ impl Email {
             return Err(EmailError::TooLong);
         }
         let (local, domain) = trimmed.rsplit_once('@').ok_or(EmailError::Invalid)?;
-        if !valid_local(local) || !valid_domain(domain) {
+        // The domain is checked as it will be stored: lowercasing can change it (`İ`
+        // becomes `i` plus a combining dot), and what is stored must parse again.
+        let domain = domain.to_lowercase();
+        if !valid_local(local) || !valid_domain(&domain) {
             return Err(EmailError::Invalid);
         }
-        Ok(Self {
-            value: format!("{local}@{}", domain.to_lowercase()),
-        })
+        let value = format!("{local}@{domain}");
+        if crate::char_len(&value) > Self::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        Ok(Self { value })
     }
 
     /// The address as stored and shown: the local part as given, the domain lowercased.
@@ -109,6 +114,18 @@ mod tests {
         let email = Email::parse("  Ann.Lee@Example.COM ").unwrap();
         assert_eq!(email.as_str(), "Ann.Lee@example.com");
         assert_eq!(email.key(), "ann.lee@example.com");
+    }
+
+    #[test]
+    fn what_is_stored_parses_again() {
+        // Found by fuzzing: `İ` lowercases to `i` plus a combining dot, which is not a
+        // valid domain character; the address used to be accepted and then could not be
+        // read back from the database.
+        assert_eq!(Email::parse("o@İaepl.mC"), Err(EmailError::Invalid));
+        for ok in ["Ann@Example.COM", "jörg@MÜNCHEN.de", "ÅSA@ÅLAND.ax"] {
+            let email = Email::parse(ok).unwrap();
+            assert_eq!(Email::parse(email.as_str()).unwrap(), email, "{ok}");
+        }
     }
 
     #[test]
