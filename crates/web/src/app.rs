@@ -23,10 +23,12 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::adapters::clock::SystemClock;
 use crate::adapters::media::LocalMediaStore;
+use crate::adapters::media::s3::S3MediaStore;
 use crate::adapters::password::Argon2Hasher;
 use crate::adapters::random::OsRandom;
 use crate::adapters::token::HmacSigner;
 use crate::session::DbSessionStore;
+use crate::settings::MediaBackend;
 use crate::settings::Settings;
 
 /// Bodies of everything but uploads (SPEC §8).
@@ -54,6 +56,20 @@ pub enum StartError {
     },
     #[error("the server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("the S3 media store cannot be set up: {0}")]
+    Media(String),
+}
+
+/// An error and its causes on one line (the S3 client's reasons are in its sources).
+fn one_line_source(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Everything a handler may need; cheap to clone.
@@ -89,7 +105,12 @@ pub async fn connect(settings: &Settings) -> Result<(Store, Ports), StartError> 
         hasher: Arc::new(hasher),
         signer: Arc::new(signer),
         random: Arc::new(OsRandom),
-        media: Arc::new(LocalMediaStore::new(settings.media_dir.clone())),
+        media: match &settings.media {
+            MediaBackend::Local => Arc::new(LocalMediaStore::new(settings.media_dir.clone())),
+            MediaBackend::S3(s3) => {
+                Arc::new(S3MediaStore::new(s3).map_err(|e| StartError::Media(one_line_source(&e)))?)
+            }
+        },
         clock: Arc::new(SystemClock),
     };
     Ok((store, ports))

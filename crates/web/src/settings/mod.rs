@@ -39,6 +39,28 @@ pub struct EmailSettings {
     pub file_path: PathBuf,
 }
 
+/// Where avatars and product images live.
+#[derive(Debug, Clone)]
+pub enum MediaBackend {
+    /// Files under `CATALOG_MEDIA_DIR`: one node, or a shared volume.
+    Local,
+    /// An S3-compatible object store, so that every node sees every image.
+    S3(S3Settings),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// For S3-compatible stores other than AWS (MinIO, Ceph, moto, ...).
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// From `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`; when unset,
+    /// the SDK's other sources (instance or container credentials) apply.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
+    pub session_token: Option<SecretString>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: String,
@@ -49,6 +71,7 @@ pub struct Settings {
     pub using_dev_secret: bool,
     pub public_url: url::Url,
     pub media_dir: PathBuf,
+    pub media: MediaBackend,
     pub auto_migrate: bool,
     pub redirect_after_verify: String,
     pub redirect_if_already_verified: String,
@@ -71,7 +94,7 @@ pub enum SettingsError {
 }
 
 /// Every setting: the environment variable that sets it and its key in the TOML files.
-const VARIABLES: [(&str, &str); 21] = [
+const VARIABLES: [(&str, &str); 28] = [
     ("CATALOG_BIND", "bind"),
     ("DATABASE_URL", "database_url"),
     ("CATALOG_SECRET_KEY", "secret_key"),
@@ -96,6 +119,13 @@ const VARIABLES: [(&str, &str); 21] = [
     ("CATALOG_TRUSTED_PROXIES", "trusted_proxies"),
     ("RUST_LOG", "log"),
     ("CATALOG_LOG_FORMAT", "log_format"),
+    ("CATALOG_MEDIA_BACKEND", "media_backend"),
+    ("CATALOG_S3_BUCKET", "s3_bucket"),
+    ("CATALOG_S3_ENDPOINT", "s3_endpoint"),
+    ("CATALOG_S3_REGION", "s3_region"),
+    ("AWS_ACCESS_KEY_ID", "aws_access_key_id"),
+    ("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key"),
+    ("AWS_SESSION_TOKEN", "aws_session_token"),
 ];
 
 /// TOML values are accepted as strings, numbers or booleans and read like variables.
@@ -297,6 +327,36 @@ impl Settings {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let media = match l.text("CATALOG_MEDIA_BACKEND", "local").as_str() {
+            "local" => MediaBackend::Local,
+            "s3" => {
+                let bucket = l.text("CATALOG_S3_BUCKET", "");
+                if bucket.is_empty() {
+                    return Err(l.invalid(
+                        "CATALOG_S3_BUCKET",
+                        "must name a bucket when CATALOG_MEDIA_BACKEND=s3",
+                    ));
+                }
+                let endpoint = l.get("CATALOG_S3_ENDPOINT").map(str::to_owned);
+                if let Some(endpoint) = &endpoint
+                    && !url::Url::parse(endpoint)
+                        .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+                {
+                    return Err(l.invalid("CATALOG_S3_ENDPOINT", "expected an http(s) URL"));
+                }
+                let secret = |variable| l.get(variable).map(|v| SecretString::from(v.to_owned()));
+                MediaBackend::S3(S3Settings {
+                    bucket,
+                    endpoint,
+                    region: l.text("CATALOG_S3_REGION", "us-east-1"),
+                    access_key_id: l.get("AWS_ACCESS_KEY_ID").map(str::to_owned),
+                    secret_access_key: secret("AWS_SECRET_ACCESS_KEY"),
+                    session_token: secret("AWS_SESSION_TOKEN"),
+                })
+            }
+            _ => return Err(l.invalid("CATALOG_MEDIA_BACKEND", "expected local or s3")),
+        };
+
         let log_format = match l.text("CATALOG_LOG_FORMAT", "text").as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -311,6 +371,7 @@ impl Settings {
             using_dev_secret,
             public_url,
             media_dir: PathBuf::from(l.text("CATALOG_MEDIA_DIR", "./media")),
+            media,
             auto_migrate: l.flag("CATALOG_AUTO_MIGRATE", true)?,
             redirect_after_verify,
             redirect_if_already_verified,

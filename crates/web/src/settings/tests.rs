@@ -157,3 +157,36 @@ fn secrets_do_not_show_in_debug_output() {
         assert!(!debug.contains(secret), "{secret} leaked");
     }
 }
+
+#[test]
+fn media_goes_to_s3_only_with_a_bucket_and_a_proper_endpoint() {
+    assert!(matches!(load(&[]).unwrap().media, MediaBackend::Local));
+    let s = load(&[
+        ("CATALOG_MEDIA_BACKEND", "s3"),
+        ("CATALOG_S3_BUCKET", "media"),
+        ("CATALOG_S3_ENDPOINT", "http://127.0.0.1:9000"),
+        ("AWS_ACCESS_KEY_ID", "key-id"),
+        ("AWS_SECRET_ACCESS_KEY", "s3-secret-value"),
+    ])
+    .unwrap();
+    let MediaBackend::S3(s3) = &s.media else {
+        panic!("expected S3");
+    };
+    assert_eq!(s3.bucket, "media");
+    assert_eq!(s3.region, "us-east-1");
+    assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    assert!(
+        !format!("{s:?}").contains("s3-secret-value"),
+        "the secret stays secret"
+    );
+    assert!(message(&[("CATALOG_MEDIA_BACKEND", "s3")]).starts_with("CATALOG_S3_BUCKET"));
+    assert!(
+        message(&[
+            ("CATALOG_MEDIA_BACKEND", "s3"),
+            ("CATALOG_S3_BUCKET", "media"),
+            ("CATALOG_S3_ENDPOINT", "ftp://x"),
+        ])
+        .starts_with("CATALOG_S3_ENDPOINT")
+    );
+    assert!(message(&[("CATALOG_MEDIA_BACKEND", "nfs")]).starts_with("CATALOG_MEDIA_BACKEND"));
+}

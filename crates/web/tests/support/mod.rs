@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod process;
 pub mod proxy;
+pub mod s3;
 pub mod smtp;
 
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
-//! Avatars and product images on the local filesystem under `CATALOG_MEDIA_DIR`.
+//! Avatars and product images: on the local filesystem under `CATALOG_MEDIA_DIR`, or in
+//! an S3-compatible object store ([`s3`]).
 //!
 //! Every upload is decoded under limits (type sniffed from the bytes, at most
 //! 4096×4096 and 40 megapixels, checked from the header before pixels are allocated),
@@ -14,6 +15,8 @@ use image::{ImageFormat, ImageReader, Limits};
 
 pub const MAX_SIDE: u32 = 4096;
 pub const MAX_PIXELS: u64 = 40_000_000;
+
+pub mod s3;
 
 #[derive(Debug, Clone)]
 pub struct LocalMediaStore {
@@ -73,6 +76,16 @@ pub fn clean_image(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), MediaError> 
     Ok((out.into_inner(), ext))
 }
 
+/// Cleans an upload off the async reactor (decoding is CPU-heavy) and names it: the key
+/// to store it under and the bytes to store.
+async fn prepare(folder: &str, bytes: Vec<u8>) -> Result<(String, Vec<u8>), MediaError> {
+    let (clean, ext) = tokio::task::spawn_blocking(move || clean_image(&bytes))
+        .await
+        .map_err(io)??;
+    let key = format!("{folder}/{}.{ext}", super::random::OsRandom.token_hex(16));
+    Ok((key, clean))
+}
+
 /// Keys are `folder/name.ext` with a fixed alphabet: nothing a request sends can climb
 /// out of the media directory.
 fn valid_key(key: &str) -> bool {
@@ -122,11 +135,7 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
 #[async_trait]
 impl MediaStore for LocalMediaStore {
     async fn save_image(&self, folder: &str, bytes: Vec<u8>) -> Result<String, MediaError> {
-        // Decoding is CPU-heavy: keep it off the async reactor.
-        let (clean, ext) = tokio::task::spawn_blocking(move || clean_image(&bytes))
-            .await
-            .map_err(io)??;
-        let key = format!("{folder}/{}.{ext}", super::random::OsRandom.token_hex(16));
+        let (key, clean) = prepare(folder, bytes).await?;
         let path = self.path(&key).ok_or(MediaError::NotFound)?;
         write_atomically(&path, &clean).await?;
         Ok(key)
