@@ -19,4 +19,5 @@ USER catalog
 WORKDIR /var/lib/catalog
 ENV CATALOG_BIND=0.0.0.0:8000
 EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s CMD ["/usr/local/bin/catalog-healthcheck"]
 CMD ["catalog", "serve"]
