@@ -7,6 +7,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_catalog;
 mod m20261125_000003_mail_outbox;
 mod m20261125_000004_seed_moderators;
+mod m20261201_000005_owner_drafts_index;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_catalog::Migration),
             Box::new(m20261125_000003_mail_outbox::Migration),
             Box::new(m20261125_000004_seed_moderators::Migration),
+            Box::new(m20261201_000005_owner_drafts_index::Migration),
         ]
     }
 }

@@ -49,6 +49,14 @@ pub enum ProductScope {
     PublishedOrOwnedBy(UserId),
 }
 
+/// A user with the permissions their groups grant, read together: all a request needs
+/// to know who is asking and what they may do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserWithPermissions {
+    pub user: User,
+    pub permissions: Vec<Permission>,
+}
+
 /// A user's profile fields, all replaced at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileUpdate {
@@ -81,6 +89,15 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    /// The user and their permissions in one read (one round trip: this runs on every
+    /// request).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn find_with_permissions(
+        &self,
+        id: UserId,
+    ) -> Result<Option<UserWithPermissions>, RepoError>;
     /// Matches case-insensitively.
     ///
     /// # Errors
@@ -262,6 +279,14 @@ pub trait ProductRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError>;
+    /// The product with its versions (in creation order), in one read.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn find_with_versions(
+        &self,
+        id: ProductId,
+    ) -> Result<Option<(Product, Vec<Version>)>, RepoError>;
     /// Newest first (`created_at`, then id, descending).
     ///
     /// # Errors
@@ -368,6 +393,16 @@ pub trait SessionRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`].
     async fn find(&self, key: &str, now: Timestamp) -> Result<Option<SessionRecord>, RepoError>;
+    /// [`find`](Self::find), together with the session's user and their permissions
+    /// (`None` for an anonymous session or a user who no longer exists), in one read.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn find_with_user(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<(SessionRecord, Option<UserWithPermissions>)>, RepoError>;
     /// # Errors
     /// [`RepoError::Unavailable`].
     async fn delete(&self, key: &str) -> Result<(), RepoError>;
@@ -392,6 +427,11 @@ pub trait ApiTokenRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`].
     async fn find_user(&self, digest: &str) -> Result<Option<UserId>, RepoError>;
+    /// The holder of the token with their permissions, in one read.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn find_holder(&self, digest: &str) -> Result<Option<UserWithPermissions>, RepoError>;
     /// Returns `false` when no such token existed.
     ///
     /// # Errors

@@ -6,6 +6,7 @@ use catalog_domain::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
     Version, VersionId, VersionsEdit,
 };
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -133,6 +134,12 @@ impl ProductRow {
     }
 }
 
+/// What a [`ProductRow`] reads, from `products p`, `categories c` and `users u`.
+const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
+    p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
+    p.updated_at, c.name AS category_name, c.description AS category_description, \
+    u.email AS owner_email";
+
 /// How long a listing may show a product count another process has changed. Writes
 /// through this process forget the counts at once; other processes' writes show within
 /// this time. Counting a large catalog on every page view would cost more than the page.
@@ -145,7 +152,13 @@ const COUNT_TTL: Duration = Duration::from_secs(2);
 pub(crate) struct Counts {
     value: Mutex<Option<(Instant, u64, u64)>>,
     refreshing: AtomicBool,
+    /// Each recently listing owner's count of drafts, under the same rule.
+    drafts: Mutex<HashMap<i64, (Instant, u64)>>,
 }
+
+/// Owners whose draft counts are kept at most; past that the map starts afresh (a
+/// listing then counts once more), so memory stays bounded however many users list.
+const DRAFT_COUNTS_KEPT: usize = 4096;
 
 /// What a listing should do about the counts.
 enum CountsState<'a> {
@@ -189,7 +202,27 @@ impl Counts {
         }
     }
 
+    fn drafts_of(&self, owner: i64) -> Option<u64> {
+        let guard = self.drafts.lock().ok()?;
+        guard
+            .get(&owner)
+            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
+            .map(|(_, n)| *n)
+    }
+
+    fn put_drafts(&self, owner: i64, drafts: u64) {
+        if let Ok(mut guard) = self.drafts.lock() {
+            if guard.len() >= DRAFT_COUNTS_KEPT {
+                guard.clear();
+            }
+            guard.insert(owner, (Instant::now(), drafts));
+        }
+    }
+
     fn forget(&self) {
+        if let Ok(mut guard) = self.drafts.lock() {
+            guard.clear();
+        }
         if let Ok(mut guard) = self.value.lock() {
             *guard = None;
         }
@@ -221,7 +254,8 @@ impl Store {
             .map_err(db)
     }
 
-    async fn count_visible(&self, scope: ProductScope) -> Result<u64, RepoError> {
+    /// How many products each of the scope's [`branches`] holds.
+    async fn count_visible(&self, scope: ProductScope) -> Result<Vec<u64>, RepoError> {
         let (all, published) = match self.counts.state() {
             CountsState::Use(all, published) => (all, published),
             CountsState::Count(_refresh) => {
@@ -234,32 +268,42 @@ impl Store {
             }
         };
         Ok(match scope {
-            ProductScope::All => all,
-            ProductScope::Published => published,
+            ProductScope::All => vec![all],
+            ProductScope::Published => vec![published],
             ProductScope::PublishedOrOwnedBy(owner) => {
-                // An owner's drafts are few; counting them reads their index range.
-                published
-                    + self
-                        .count_where(
-                            Condition::all()
-                                .add(product::Column::OwnerId.eq(owner.0))
-                                .add(product::Column::IsPublished.eq(false)),
-                        )
-                        .await?
+                let drafts = match self.counts.drafts_of(owner.0) {
+                    Some(drafts) => drafts,
+                    None => {
+                        // An owner's drafts are few; counting them reads their index range.
+                        let drafts = self
+                            .count_where(
+                                Condition::all()
+                                    .add(product::Column::OwnerId.eq(owner.0))
+                                    .add(product::Column::IsPublished.eq(false)),
+                            )
+                            .await?;
+                        self.counts.put_drafts(owner.0, drafts);
+                        drafts
+                    }
+                };
+                vec![published, drafts]
             }
         })
     }
 
-    /// The ids of one page, newest first, chosen by the database. Each branch is read in
-    /// index order only as far as the page needs, from whichever end of the listing is
-    /// nearer, so a page near the end of a large catalog costs what one near its start
-    /// does; only the page's ids leave the database.
-    async fn page_ids(
+    /// The rows of one page, newest first, in one query. The page's ids come from a
+    /// subquery that merges the scope's branches, each read in the order of its index
+    /// and only as far as the page needs, from whichever end of the listing is nearer:
+    /// a page near the end of a large catalog costs what one near its start does, and
+    /// an empty branch (a user without drafts) is left out. Only the page's rows are
+    /// joined to their category and owner.
+    async fn page_rows(
         &self,
         scope: ProductScope,
         page: PageRequest,
-        total: u64,
-    ) -> Result<Vec<i64>, RepoError> {
+        counts: &[u64],
+    ) -> Result<Vec<ProductRow>, RepoError> {
+        let total: u64 = counts.iter().sum();
         let offset = page.offset();
         if offset >= total {
             return Ok(Vec::new());
@@ -267,11 +311,7 @@ impl Store {
         let end = (offset + page.per_page()).min(total);
         let from_start = offset <= total - end;
         // Positions [offset, end) counted from the nearer end.
-        let (skip, need) = if from_start {
-            (offset, end)
-        } else {
-            (total - end, total - offset)
-        };
+        let skip = if from_start { offset } else { total - end };
         let order = if from_start { "DESC" } else { "ASC" };
         let backend = self.conn().get_database_backend();
         let mut values: Vec<sea_orm::Value> = Vec::new();
@@ -283,7 +323,10 @@ impl Store {
             }
         };
         let mut parts = Vec::new();
-        for (condition, bound) in branches(scope) {
+        for ((condition, bound), count) in branches(scope).into_iter().zip(counts) {
+            if *count == 0 {
+                continue;
+            }
             let mut sql = String::new();
             let mut bound = bound.into_iter();
             for (i, piece) in condition.split("{}").enumerate() {
@@ -294,34 +337,27 @@ impl Store {
                 }
                 sql.push_str(piece);
             }
-            let limit = placeholder(to_i64(need).into());
-            parts.push(format!(
-                "SELECT * FROM (SELECT id, created_at FROM products WHERE {sql} \
-                 ORDER BY created_at {order}, id {order} LIMIT {limit}) AS b"
-            ));
+            parts.push(format!("SELECT id, created_at FROM products WHERE {sql}"));
         }
         let limit = placeholder(to_i64(end - offset).into());
         let skip = placeholder(to_i64(skip).into());
+        // One ORDER BY over the whole UNION ALL: both databases then merge the ordered
+        // index scans (SQLite's MERGE, PostgreSQL's Merge Append) and stop at the page.
         let sql = format!(
-            "SELECT id FROM ({}) AS k ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}",
+            "SELECT {PRODUCT_COLUMNS} FROM products p JOIN categories c ON c.id = p.category_id \
+             JOIN users u ON u.id = p.owner_id \
+             WHERE p.id IN (SELECT id FROM ({} \
+             ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}) AS k)",
             parts.join(" UNION ALL ")
         );
-        let rows = self
-            .conn()
-            .query_all_raw(sea_orm::Statement::from_sql_and_values(
-                backend, sql, values,
-            ))
-            .await
-            .map_err(db)?;
-        let mut ids = rows
-            .iter()
-            .map(|row| row.try_get::<i64>("", "id"))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        if !from_start {
-            ids.reverse();
-        }
-        Ok(ids)
+        let mut rows = ProductRow::find_by_statement(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .all(self.conn())
+        .await
+        .map_err(db)?;
+        rows.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+        Ok(rows)
     }
 }
 
@@ -398,23 +434,62 @@ impl ProductRepository for Store {
         find_product(self.conn(), id).await
     }
 
+    async fn find_with_versions(
+        &self,
+        id: ProductId,
+    ) -> Result<Option<(Product, Vec<Version>)>, RepoError> {
+        let backend = self.conn().get_database_backend();
+        let placeholder = match backend {
+            sea_orm::DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS}, v.id AS v_id, v.number AS v_number, v.name AS v_name, \
+             v.is_current AS v_is_current \
+             FROM products p JOIN categories c ON c.id = p.category_id \
+             JOIN users u ON u.id = p.owner_id \
+             LEFT JOIN versions v ON v.product_id = p.id \
+             WHERE p.id = {placeholder} ORDER BY v.id"
+        );
+        let rows = self
+            .conn()
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [id.0.into()],
+            ))
+            .await
+            .map_err(db)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let product = ProductRow::from_query_result(first, "")
+            .map_err(db)?
+            .into_product()?;
+        let mut versions = Vec::new();
+        for row in &rows {
+            let Some(version_id) = row.try_get::<Option<i64>>("", "v_id").map_err(db)? else {
+                continue;
+            };
+            versions.push(convert::version(version::Model {
+                id: version_id,
+                product_id: id.0,
+                number: row.try_get("", "v_number").map_err(db)?,
+                name: row.try_get("", "v_name").map_err(db)?,
+                is_current: row.try_get("", "v_is_current").map_err(db)?,
+            })?);
+        }
+        Ok(Some((product, versions)))
+    }
+
     async fn list(
         &self,
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError> {
-        let total = self.count_visible(scope).await?;
-        let ids = self.page_ids(scope, page, total).await?;
-        let mut rows = if ids.is_empty() {
-            Vec::new()
-        } else {
-            with_details(product::Entity::find().filter(product::Column::Id.is_in(ids.clone())))
-                .into_model::<ProductRow>()
-                .all(self.conn())
-                .await
-                .map_err(db)?
-        };
-        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        let counts = self.count_visible(scope).await?;
+        let rows = self.page_rows(scope, page, &counts).await?;
+        let total = counts.iter().sum();
         Ok(Page {
             items: rows
                 .into_iter()

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use catalog_domain::Timestamp;
-use catalog_domain::ports::{ApiTokenRepository, RepoError, SessionRecord, SessionRepository};
+use catalog_domain::ports::{
+    ApiTokenRepository, RepoError, SessionRecord, SessionRepository, UserWithPermissions,
+};
 use catalog_domain::user::UserId;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -63,6 +65,14 @@ impl SessionRepository for Store {
             }))
     }
 
+    async fn find_with_user(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<(SessionRecord, Option<UserWithPermissions>)>, RepoError> {
+        self.session_with_user(key, now).await
+    }
+
     async fn delete(&self, key: &str) -> Result<(), RepoError> {
         session::Entity::delete_by_id(key.to_owned())
             .exec(self.conn())
@@ -113,6 +123,10 @@ impl ApiTokenRepository for Store {
             .await
             .map_err(db)?
             .map(|t| UserId(t.user_id)))
+    }
+
+    async fn find_holder(&self, digest: &str) -> Result<Option<UserWithPermissions>, RepoError> {
+        self.token_holder(digest).await
     }
 
     async fn delete(&self, digest: &str) -> Result<bool, RepoError> {

@@ -6,7 +6,9 @@ use catalog_domain::access::Group;
 use catalog_domain::mail::OutgoingMail;
 use std::time::Duration;
 
-use catalog_domain::ports::{MailThrottle, ProfileUpdate, RepoError, UserRepository};
+use catalog_domain::ports::{
+    MailThrottle, ProfileUpdate, RepoError, UserRepository, UserWithPermissions,
+};
 use catalog_domain::user::{
     Email, NewUser, PasswordHash, PendingPassword, User, UserId, UserWithGroups,
 };
@@ -117,6 +119,13 @@ impl UserRepository for Store {
             .map_err(db)?
             .map(convert::user)
             .transpose()
+    }
+
+    async fn find_with_permissions(
+        &self,
+        id: UserId,
+    ) -> Result<Option<UserWithPermissions>, RepoError> {
+        self.user_with_permissions(id).await
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {

@@ -382,6 +382,117 @@ db_test!(api_tokens_are_found_by_digest_and_revocable, |db| {
     );
 });
 
+db_test!(
+    a_session_or_a_token_is_read_with_its_user_and_permissions,
+    |db| {
+        let user = UserRepository::insert(&db.store, new_user("ivy@example.com"))
+            .await
+            .unwrap();
+        let plain = db
+            .store
+            .find_with_permissions(user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(plain.user, user);
+        assert!(plain.permissions.is_empty());
+        assert!(
+            db.store
+                .find_with_permissions(UserId(31337))
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let moderators = GroupRepository::find_by_name(&db.store, "moderators")
+            .await
+            .unwrap()
+            .unwrap();
+        db.store.add_member(moderators.id, user.id).await.unwrap();
+        let signed_in = SessionRecord {
+            key: "k-user".into(),
+            user_id: Some(user.id),
+            data: r#"{"uid":1}"#.into(),
+            expires_at: t(1000),
+        };
+        let anonymous = SessionRecord {
+            key: "k-anon".into(),
+            user_id: None,
+            data: "{}".into(),
+            expires_at: t(1000),
+        };
+        db.store.save(signed_in.clone()).await.unwrap();
+        db.store.save(anonymous.clone()).await.unwrap();
+        ApiTokenRepository::insert(&db.store, user.id, "d-ivy".into(), t(0))
+            .await
+            .unwrap();
+
+        let (record, found) = db
+            .store
+            .find_with_user("k-user", t(10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record, signed_in);
+        let found = found.expect("the session's user comes with it");
+        assert_eq!(found.user, user);
+        assert_eq!(found.permissions, Permission::ALL.to_vec());
+        let holder = db.store.find_holder("d-ivy").await.unwrap().unwrap();
+        assert_eq!(holder, found);
+        assert_eq!(
+            db.store.find_with_permissions(user.id).await.unwrap(),
+            Some(found)
+        );
+
+        let (record, nobody) = db
+            .store
+            .find_with_user("k-anon", t(10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record, anonymous);
+        assert!(nobody.is_none());
+        assert!(
+            db.store
+                .find_with_user("k-user", t(2000))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        assert!(
+            db.store
+                .find_with_user("k-none", t(10))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(db.store.find_holder("d-none").await.unwrap().is_none());
+
+        // Losing the group shows in the very next read.
+        db.store
+            .remove_member(moderators.id, user.id)
+            .await
+            .unwrap();
+        let (_, found) = db
+            .store
+            .find_with_user("k-user", t(10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(found.unwrap().permissions.is_empty());
+        assert!(
+            db.store
+                .find_holder("d-ivy")
+                .await
+                .unwrap()
+                .unwrap()
+                .permissions
+                .is_empty()
+        );
+    }
+);
+
 db_test!(group_membership_grants_and_revokes_permissions, |db| {
     let user = UserRepository::insert(&db.store, new_user("hal@example.com"))
         .await
@@ -743,6 +854,55 @@ db_test!(products_update_image_and_delete, |db| {
         ProductRepository::delete(&db.store, p.id).await,
         Err(RepoError::NotFound)
     ));
+});
+
+db_test!(a_product_is_read_with_its_versions_at_once, |db| {
+    let owner = UserRepository::insert(&db.store, new_user("vi@example.com"))
+        .await
+        .unwrap();
+    let cat = category(&db.store, "Lamps").await;
+    let bare = ProductRepository::insert(&db.store, new_product(owner.id, cat.id, "Bare", "1", 0))
+        .await
+        .unwrap();
+    let p = ProductRepository::insert(&db.store, new_product(owner.id, cat.id, "Lamp", "2", 1))
+        .await
+        .unwrap();
+    let mut stored = Vec::new();
+    for (number, current) in [("1.0", false), ("2.0", true), ("1.5", false)] {
+        stored.push(
+            VersionRepository::insert(
+                &db.store,
+                p.id,
+                NewVersion {
+                    number: VersionNumber::parse(number).unwrap(),
+                    name: VersionName::parse("Named").unwrap(),
+                    is_current: current,
+                },
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    let (found, versions) = db.store.find_with_versions(p.id).await.unwrap().unwrap();
+    assert_eq!(
+        Some(found),
+        ProductRepository::find(&db.store, p.id).await.unwrap()
+    );
+    assert_eq!(versions, stored, "all of them, in creation order");
+    assert_eq!(
+        versions,
+        VersionRepository::list(&db.store, p.id).await.unwrap()
+    );
+    let (found, versions) = db.store.find_with_versions(bare.id).await.unwrap().unwrap();
+    assert_eq!(found, bare);
+    assert!(versions.is_empty());
+    assert!(
+        db.store
+            .find_with_versions(ProductId(31337))
+            .await
+            .unwrap()
+            .is_none()
+    );
 });
 
 db_test!(a_product_never_has_two_current_versions, |db| {

@@ -72,9 +72,21 @@ fn one_line_source(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Everything a handler may need; cheap to clone.
+/// Everything a handler may need. Every extractor and middleware clones the state, so
+/// it is one reference-counted pointer rather than the dozens of `Arc`s inside it.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Shared {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub ports: Ports,
@@ -137,14 +149,14 @@ pub async fn build(settings: Settings) -> Result<AppState, StartError> {
         },
     );
     let products = ProductsService::new(ports.clone(), settings.public_browsing);
-    Ok(AppState {
+    Ok(AppState(Arc::new(Shared {
         settings: Arc::new(settings),
         store,
         ports,
         accounts,
         products,
         limits: Arc::new(crate::rate_limit::RateLimiter::new()),
-    })
+    })))
 }
 
 pub fn router(state: AppState) -> Router {

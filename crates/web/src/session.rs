@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use catalog_domain::ports::{SessionRecord, SessionRepository, TokenSigner};
+use catalog_domain::ports::{SessionRecord, SessionRepository, TokenSigner, UserWithPermissions};
 use catalog_domain::user::UserId;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Error as SessionError, Id, Record};
@@ -20,6 +20,26 @@ const USER: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const SEEN: &str = "seen";
+
+tokio::task_local! {
+    /// Where a session load inside [`loading_the_user`] leaves the user it read.
+    static LOADED_USER: std::cell::RefCell<Option<UserWithPermissions>>;
+}
+
+/// Runs `load` (which should load the session) and returns its output with the user the
+/// session store read together with the session, if the session was loaded during it.
+/// The slot belongs to this call alone, so nothing read for one request can reach another.
+pub async fn loading_the_user<T>(
+    load: impl Future<Output = T>,
+) -> (T, Option<UserWithPermissions>) {
+    LOADED_USER
+        .scope(std::cell::RefCell::new(None), async {
+            let out = load.await;
+            let user = LOADED_USER.with(|slot| slot.borrow_mut().take());
+            (out, user)
+        })
+        .await
+}
 
 /// Sessions end after two weeks without a visit.
 pub const IDLE_EXPIRY_DAYS: i64 = 14;
@@ -110,9 +130,9 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
         let key = Self::key(self.signer.as_ref(), id);
-        let Some(found) = self
+        let Some((found, user)) = self
             .sessions
-            .find(&key, chrono::Utc::now())
+            .find_with_user(&key, chrono::Utc::now())
             .await
             .map_err(backend)?
         else {
@@ -122,6 +142,9 @@ impl SessionStore for DbSessionStore {
         let Ok(data) = serde_json::from_str(&found.data) else {
             return Ok(None);
         };
+        // The user came in the same read; the request that asked can take it instead
+        // of reading it again (see `loading_the_user`).
+        let _ = LOADED_USER.try_with(|slot| *slot.borrow_mut() = user);
         Ok(Some(Record {
             id: *id,
             data,

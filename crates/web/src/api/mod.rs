@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use catalog_domain::access::Actor;
 use catalog_domain::user::User;
 use utoipa::OpenApi;
 
@@ -22,6 +23,8 @@ use problem::Problem;
 #[derive(Debug, Clone)]
 pub struct ApiUser {
     pub user: User,
+    /// Read with the token: what the caller may do.
+    pub actor: Actor,
     pub token: String,
 }
 
@@ -43,7 +46,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
             })?;
         match state.accounts.authenticate_api_token(token).await {
-            Ok(Some(user))
+            Ok(Some((user, _)))
                 if user.password_change_required && !open_while_change_required(parts) =>
             {
                 Err(Problem::new(
@@ -53,8 +56,9 @@ impl FromRequestParts<AppState> for ApiUser {
                      POST /api/v1/users/me/password before using the API.",
                 ))
             }
-            Ok(Some(user)) => Ok(Self {
+            Ok(Some((user, actor))) => Ok(Self {
                 user,
+                actor,
                 token: token.to_owned(),
             }),
             Ok(None) => Err(Problem::unauthorized(

@@ -193,15 +193,6 @@ impl From<ProductError> for Problem {
     }
 }
 
-async fn actor_of(state: &AppState, user: &ApiUser) -> Result<Actor, Problem> {
-    match state.accounts.actor(user.user.id).await? {
-        Some((_, actor)) => Ok(actor),
-        None => Err(Problem::unauthorized(
-            "The token is invalid or has been revoked.",
-        )),
-    }
-}
-
 fn path_id(raw: &str) -> Result<i64, Problem> {
     raw.parse::<i64>()
         .ok()
@@ -288,10 +279,7 @@ pub async fn list(
     let per_page = positive(query.as_deref(), "per_page", PageRequest::DEFAULT_PER_PAGE)?;
     let request = PageRequest::new(page, per_page)
         .ok_or_else(|| Problem::field("page", "Expected a positive integer."))?;
-    let actor = match &user.0 {
-        Some(user) => Some(actor_of(&state, user).await?),
-        None => None,
-    };
+    let actor = user.0.as_ref().map(|user| user.actor.clone());
     let found = state
         .products
         .list_detailed(actor.as_ref(), request)
@@ -319,7 +307,7 @@ pub async fn create(
     user: ApiUser,
     body: JsonObject,
 ) -> Result<Response, Problem> {
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     let fields = Fields::read(&body)?;
     let product = state.products.create(&actor, fields.input(), None).await?;
     let location = format!("/api/v1/products/{}", product.id);
@@ -353,10 +341,7 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
-    let actor = match &user.0 {
-        Some(user) => Some(actor_of(&state, user).await?),
-        None => None,
-    };
+    let actor = user.0.as_ref().map(|user| user.actor.clone());
     Ok(Json(detail_doc(&state, actor.as_ref(), id).await?).into_response())
 }
 
@@ -372,7 +357,7 @@ pub async fn update(
     body: JsonObject,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     let fields = Fields::read(&body)?;
     state.products.update(&actor, id, fields.input()).await?;
     Ok(Json(detail_doc(&state, Some(&actor), id).await?).into_response())
@@ -388,7 +373,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     state.products.delete(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -406,7 +391,7 @@ pub async fn put_image(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     let bytes = body.map_err(|e| {
         Problem::new(
             e.status(),
@@ -467,7 +452,7 @@ pub async fn add_version(
     body: JsonObject,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     let fields = VersionFields::read(&body)?;
     let input = VersionInput {
         number: fields.number.as_deref().unwrap_or_default(),
@@ -491,7 +476,7 @@ pub async fn update_version(
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let vid = VersionId(path_id(&vid)?);
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     let fields = VersionFields::read(&body)?;
     let detail = state.products.detail(Some(&actor), id).await?;
     let current = detail
@@ -522,7 +507,7 @@ pub async fn delete_version(
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let vid = VersionId(path_id(&vid)?);
-    let actor = actor_of(&state, &user).await?;
+    let actor = user.actor.clone();
     state.products.delete_version(&actor, id, vid).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

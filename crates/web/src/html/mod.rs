@@ -17,6 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use catalog_domain::access::Actor;
 use catalog_domain::ports::MediaError;
+use catalog_domain::services::accounts::AccountsService;
 use catalog_domain::user::User;
 use tower_sessions::Session;
 
@@ -165,12 +166,18 @@ async fn load_viewer(
     next: Next,
 ) -> Response {
     let mut viewer = Viewer::default();
-    let signed_in = match session::user_id(&session).await {
+    let (signed_in, loaded) = session::loading_the_user(session::user_id(&session)).await;
+    let signed_in = match signed_in {
         Ok(id) => id,
         Err(e) => return WebError::from(e).into_response(),
     };
     if let Some(id) = signed_in {
-        match state.accounts.actor(id).await {
+        // The session's read brought its user along; read again only if it did not.
+        let found = match loaded.filter(|found| found.user.id == id) {
+            Some(found) => Ok(AccountsService::signed_in(found)),
+            None => state.accounts.actor(id).await,
+        };
+        match found {
             Ok(Some((user, actor))) => {
                 let today = state.ports.clock.now().timestamp().div_euclid(86_400);
                 session::touch(&session, today).await;

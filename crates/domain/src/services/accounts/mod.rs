@@ -12,7 +12,7 @@ use crate::fields::FieldErrors;
 use crate::mail::{MailKind, MailSecret, OutgoingMail};
 use crate::ports::{
     HashError, MailThrottle, MediaError, PasswordCheck, ProfileUpdate, RepoError, SignedClaims,
-    TokenError,
+    TokenError, UserWithPermissions,
 };
 use crate::user::{
     Country, Email, NewUser, Password, PasswordAttempt, PasswordContext, PendingPassword,

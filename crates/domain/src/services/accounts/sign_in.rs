@@ -104,24 +104,25 @@ impl AccountsService {
         Ok(token)
     }
 
-    /// The active, verified user an API token belongs to.
+    /// The active, verified user an API token belongs to, as the access rules see them.
     ///
     /// # Errors
     /// [`RepoError`] when the database fails.
-    pub async fn authenticate_api_token(&self, token: &str) -> Result<Option<User>, RepoError> {
+    pub async fn authenticate_api_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(User, Actor)>, RepoError> {
         if token.is_empty() || token.len() > 256 {
             return Ok(None);
         }
         let digest = self.ports.signer.fingerprint(token);
-        let Some(id) = self.ports.tokens.find_user(&digest).await? else {
-            return Ok(None);
-        };
         Ok(self
             .ports
-            .users
-            .find_by_id(id)
+            .tokens
+            .find_holder(&digest)
             .await?
-            .filter(|u| u.is_active && u.is_verified))
+            .filter(|found| found.user.is_verified)
+            .and_then(Self::signed_in))
     }
 
     /// Revokes a token; `false` when it was not valid.
@@ -141,15 +142,23 @@ impl AccountsService {
     /// # Errors
     /// [`RepoError`] when the database fails.
     pub async fn actor(&self, id: UserId) -> Result<Option<(User, Actor)>, RepoError> {
-        let Some(user) = self.ports.users.find_by_id(id).await? else {
-            return Ok(None);
-        };
+        Ok(self
+            .ports
+            .users
+            .find_with_permissions(id)
+            .await?
+            .and_then(Self::signed_in))
+    }
+
+    /// What [`actor`](Self::actor) makes of a user read together with their session:
+    /// `None` for a deactivated account.
+    pub fn signed_in(found: UserWithPermissions) -> Option<(User, Actor)> {
+        let UserWithPermissions { user, permissions } = found;
         if !user.is_active {
-            return Ok(None);
+            return None;
         }
-        let permissions = self.ports.groups.permissions_of(id).await?;
         let actor = Actor::new(user.id, user.is_superuser, permissions);
-        Ok(Some((user, actor)))
+        Some((user, actor))
     }
 
     /// The groups a user belongs to and the permissions they grant, for the API's

@@ -557,6 +557,51 @@ async fn api_tokens_are_stored_as_fingerprints() {
 }
 
 #[tokio::test]
+async fn a_token_answers_for_an_active_verified_holder_with_their_permissions_in_one_read() {
+    use crate::access::Permission;
+    let holders = [
+        ("on@example.com", true, true, true),
+        ("unverified@example.com", false, true, false),
+        ("deactivated@example.com", true, false, false),
+    ];
+    for (email, verified, active, accepted) in holders {
+        let mut m = Mocks::new();
+        let holder = user(email, verified, active);
+        m.tokens
+            .expect_find_holder()
+            .with(eq("fp(tok)"))
+            .times(1)
+            .returning(move |_| {
+                Ok(Some(UserWithPermissions {
+                    user: holder.clone(),
+                    permissions: vec![Permission::UnpublishProduct],
+                }))
+            });
+        // Nothing is read twice: no separate look-up of the user or their groups.
+        m.users.expect_find_by_id().times(0);
+        m.groups.expect_permissions_of().times(0);
+        let found = m.service().authenticate_api_token("tok").await.unwrap();
+        assert_eq!(found.is_some(), accepted, "{email}");
+        if let Some((user, actor)) = found {
+            assert_eq!(user.email.as_str(), email);
+            assert!(actor.has(Permission::UnpublishProduct));
+            assert!(!actor.has(Permission::ChangeProductCategory));
+        }
+    }
+}
+
+#[test]
+fn a_deactivated_user_read_with_their_session_is_not_signed_in() {
+    let found = |active| UserWithPermissions {
+        user: user("ann@example.com", true, active),
+        permissions: Vec::new(),
+    };
+    assert!(AccountsService::signed_in(found(false)).is_none());
+    let (user, actor) = AccountsService::signed_in(found(true)).unwrap();
+    assert_eq!(actor.user_id(), user.id);
+}
+
+#[tokio::test]
 async fn invalid_profile_input_saves_nothing() {
     let mut m = Mocks::new();
     m.users.expect_update_profile().times(0);

@@ -235,11 +235,7 @@ impl ProductsService {
             .find(id)
             .await?
             .ok_or(ProductError::NotFound)?;
-        if can_see(viewer, &ProductFacts::from(&product), self.public_browsing) {
-            Ok(product)
-        } else {
-            Err(ProductError::NotFound)
-        }
+        self.shown_to(viewer, product)
     }
 
     /// A product with its versions.
@@ -251,9 +247,24 @@ impl ProductsService {
         viewer: Option<&Actor>,
         id: ProductId,
     ) -> Result<ProductDetail, ProductError> {
-        let product = self.get(viewer, id).await?;
-        let versions = self.ports.versions.list(id).await?;
+        self.scope(viewer)?;
+        let (product, versions) = self
+            .ports
+            .products
+            .find_with_versions(id)
+            .await?
+            .ok_or(ProductError::NotFound)?;
+        let product = self.shown_to(viewer, product)?;
         Ok(ProductDetail { product, versions })
+    }
+
+    /// A product someone may not see is not found, rather than forbidden.
+    fn shown_to(&self, viewer: Option<&Actor>, product: Product) -> Result<Product, ProductError> {
+        if can_see(viewer, &ProductFacts::from(&product), self.public_browsing) {
+            Ok(product)
+        } else {
+            Err(ProductError::NotFound)
+        }
     }
 
     async fn check_category(
