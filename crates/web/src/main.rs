@@ -11,6 +11,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // With transparent huge pages on ("always" on many distributions), the allocator's
+    // arenas are backed in 2 MiB steps per thread: a server idling at 45 MiB showed
+    // 75 MiB. Pages here are small and short-lived; the 2% of throughput huge pages buy
+    // is not worth 30 MiB a process.
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let cli = catalog_web::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
