@@ -110,6 +110,19 @@ impl Store {
         }
     }
 
+    /// Brings the planner's statistics up to date after a bulk load. PostgreSQL would
+    /// do it by itself some time later (autovacuum); until then it plans a freshly
+    /// filled table as if it were empty. SQLite's planner keeps no statistics here.
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when the database fails.
+    pub async fn refresh_statistics(&self) -> Result<(), StorageError> {
+        if self.backend() == Backend::Postgres {
+            self.db.execute_unprepared("ANALYZE").await?;
+        }
+        Ok(())
+    }
+
     /// Answers whether the database responds now.
     ///
     /// # Errors

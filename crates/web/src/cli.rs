@@ -298,6 +298,7 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let summary = DemoDataService::new(ports)
                 .generate(users, products)
                 .await?;
+            store.refresh_statistics().await?;
             writeln!(
                 out,
                 "created {} user(s) and {} product(s) in {:.1?}; every demo account's password is {DEMO_PASSWORD:?}",
