@@ -77,6 +77,9 @@ impl Store {
                     // Measured with the benchmark on two cores: 2 and 4 connections
                     // serve fewer pages a second than 8, and 16 no more.
                     .max_connections(8)
+                    // A file cannot hang up: no ping before every query (sqlx still
+                    // pings each connection as it comes back to the pool).
+                    .test_before_acquire(false)
                     .min_connections(1)
                     .map_sqlx_sqlite_opts(|o| {
                         o.journal_mode(SqliteJournalMode::Wal)
@@ -86,7 +89,14 @@ impl Store {
                     });
             }
             Backend::Postgres => {
-                options.max_connections(16).min_connections(0);
+                options
+                    .max_connections(16)
+                    .min_connections(0)
+                    // A connection in use is known to work (sqlx pings each one as it
+                    // comes back to the pool); one idle for a while may have been cut
+                    // by the server or a proxy, and is checked before it is handed out.
+                    // Pinging at every checkout cost a round trip per query.
+                    .test_before_acquire_if_idle_for(Duration::from_secs(1));
             }
         }
         let db = Database::connect(options)
