@@ -75,8 +75,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
 
-    if not bench.shutil.which("wrk"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    bench.ensure_wrk()
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bin", "catalog"], cwd=bench.ROOT, check=True)
     binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(bench.ROOT, "target")), "release", "catalog")
 

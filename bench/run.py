@@ -147,6 +147,16 @@ def api_token(base, email):
     return json.loads(urllib.request.urlopen(req).read())["token"]
 
 
+def ensure_wrk():
+    """Installs Debian's wrk when missing (refreshing the package lists if need be)."""
+    if shutil.which("wrk"):
+        return
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
+        subprocess.run(install, check=True, capture_output=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", action="store_true")
@@ -157,8 +167,7 @@ def main():
     seconds = 3 if args.quick else 10
     warmup = 1 if args.quick else 3
 
-    if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    ensure_wrk()
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bin", "catalog"], cwd=ROOT, check=True)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     binary = os.path.join(target, "release", "catalog")
@@ -209,9 +218,11 @@ def main():
         cookie = sign_in(base, email)
         token = api_token(base, email)
         bearer = f"Authorization: Bearer {token}"
-        product_id = json.loads(urllib.request.urlopen(urllib.request.Request(
-            f"{base}/api/v1/products?per_page=1", headers={"Authorization": f"Bearer {token}"})).read())["items"][0]["id"]
-        deep = max(1, min(400, args.products // 20))
+        first = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/v1/products?per_page=1", headers={"Authorization": f"Bearer {token}"})).read())
+        product_id = first["items"][0]["id"]
+        # Page 400, or the last but one of a smaller catalog (what the user may see).
+        deep = max(1, min(400, (first["total"] + 19) // 20 - 1))
 
         print(f"benchmark on {backend}: {seconds}s per scenario at {CONNECTIONS} connections", file=sys.stderr)
         floor = run("GET /healthz", "/healthz")
