@@ -190,3 +190,38 @@ fn media_goes_to_s3_only_with_a_bucket_and_a_proper_endpoint() {
     );
     assert!(message(&[("CATALOG_MEDIA_BACKEND", "nfs")]).starts_with("CATALOG_MEDIA_BACKEND"));
 }
+
+/// The shipped files are read as an operator would use them: `default.toml` as is, the
+/// production example copied to `production.toml`.
+#[test]
+fn the_shipped_configuration_files_load() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        shipped.join("default.toml"),
+        dir.path().join("default.toml"),
+    )
+    .unwrap();
+    let development = Settings::from_sources(dir.path(), &env(&[])).unwrap();
+    assert_eq!(development.bind.port(), 8000);
+    std::fs::copy(
+        shipped.join("production.example.toml"),
+        dir.path().join("production.toml"),
+    )
+    .unwrap();
+    let secret = (
+        "CATALOG_SECRET_KEY",
+        "an-operator-secret-of-more-than-32-bytes!",
+    );
+    let production =
+        Settings::from_sources(dir.path(), &env(&[("CATALOG_ENV", "production"), secret])).unwrap();
+    assert!(production.secure_cookies(), "https public URL");
+    assert!(!production.auto_migrate, "migrations are a release step");
+    assert_eq!(production.email.port, 587);
+    assert_eq!(production.trusted_proxies.len(), 1);
+    assert!(matches!(production.log_format, LogFormat::Json));
+    assert!(
+        Settings::from_sources(dir.path(), &env(&[("CATALOG_ENV", "production")])).is_err(),
+        "and it still needs its secret"
+    );
+}
