@@ -8,7 +8,7 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Products {
     Table,
     Id,
@@ -20,20 +20,22 @@ enum Products {
 const OLD: &str = "ix_products_owner_created";
 const NEW: &str = "ix_products_owner_published_created";
 
+/// The index `name` on `products` over `columns`.
+fn index(name: &str, columns: &[Products]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(Products::Table);
+    for column in columns {
+        index.col(*column);
+    }
+    index.to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use Products::{CreatedAt, Id, IsPublished, OwnerId};
         manager
-            .create_index(
-                Index::create()
-                    .name(NEW)
-                    .table(Products::Table)
-                    .col(Products::OwnerId)
-                    .col(Products::IsPublished)
-                    .col(Products::CreatedAt)
-                    .col(Products::Id)
-                    .to_owned(),
-            )
+            .create_index(index(NEW, &[OwnerId, IsPublished, CreatedAt, Id]))
             .await?;
         manager
             .drop_index(Index::drop().name(OLD).table(Products::Table).to_owned())
@@ -41,16 +43,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use Products::{CreatedAt, Id, OwnerId};
         manager
-            .create_index(
-                Index::create()
-                    .name(OLD)
-                    .table(Products::Table)
-                    .col(Products::OwnerId)
-                    .col(Products::CreatedAt)
-                    .col(Products::Id)
-                    .to_owned(),
-            )
+            .create_index(index(OLD, &[OwnerId, CreatedAt, Id]))
             .await?;
         manager
             .drop_index(Index::drop().name(NEW).table(Products::Table).to_owned())

@@ -424,9 +424,6 @@ pub trait ApiTokenRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::MissingReference`] for an unknown user.
     async fn insert(&self, user: UserId, digest: String, at: Timestamp) -> Result<(), RepoError>;
-    /// # Errors
-    /// [`RepoError::Unavailable`].
-    async fn find_user(&self, digest: &str) -> Result<Option<UserId>, RepoError>;
     /// The holder of the token with their permissions, in one read.
     ///
     /// # Errors

@@ -134,11 +134,21 @@ impl ProductRow {
     }
 }
 
-/// What a [`ProductRow`] reads, from `products p`, `categories c` and `users u`.
+/// What a [`ProductRow`] reads, from [`PRODUCT_TABLES`].
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
     p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
     p.updated_at, c.name AS category_name, c.description AS category_description, \
     u.email AS owner_email";
+const PRODUCT_TABLES: &str = "products p JOIN categories c ON c.id = p.category_id \
+    JOIN users u ON u.id = p.owner_id";
+
+/// The `n`th (from 1) bound parameter of a raw statement.
+fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
 
 /// How long a listing may show a product count another process has changed. Writes
 /// through this process forget the counts at once; other processes' writes show within
@@ -321,12 +331,9 @@ impl Store {
         let order = if from_start { "DESC" } else { "ASC" };
         let backend = self.conn().get_database_backend();
         let mut values: Vec<sea_orm::Value> = Vec::new();
-        let mut placeholder = |value: sea_orm::Value| {
+        let mut bind = |value: sea_orm::Value| {
             values.push(value);
-            match backend {
-                sea_orm::DbBackend::Postgres => format!("${}", values.len()),
-                _ => "?".to_owned(),
-            }
+            placeholder(backend, values.len())
         };
         let merged = counts.iter().filter(|n| **n > 0).count() > 1;
         let mut parts = Vec::new();
@@ -340,7 +347,7 @@ impl Store {
                 if i > 0
                     && let Some(value) = bound.next()
                 {
-                    sql.push_str(&placeholder(value));
+                    sql.push_str(&bind(value));
                 }
                 sql.push_str(piece);
             }
@@ -368,9 +375,7 @@ impl Store {
         // so it planned the statement again at every execution (0.3 ms, three times
         // the query itself).
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products p JOIN categories c ON c.id = p.category_id \
-             JOIN users u ON u.id = p.owner_id \
-             WHERE p.id IN (SELECT id FROM ({} \
+            "SELECT {PRODUCT_COLUMNS} FROM {PRODUCT_TABLES} WHERE p.id IN (SELECT id FROM ({} \
              ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}) AS k)",
             parts.join(" UNION ALL ")
         );
@@ -459,17 +464,12 @@ impl ProductRepository for Store {
         id: ProductId,
     ) -> Result<Option<(Product, Vec<Version>)>, RepoError> {
         let backend = self.conn().get_database_backend();
-        let placeholder = match backend {
-            sea_orm::DbBackend::Postgres => "$1",
-            _ => "?",
-        };
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS}, v.id AS v_id, v.number AS v_number, v.name AS v_name, \
              v.is_current AS v_is_current \
-             FROM products p JOIN categories c ON c.id = p.category_id \
-             JOIN users u ON u.id = p.owner_id \
-             LEFT JOIN versions v ON v.product_id = p.id \
-             WHERE p.id = {placeholder} ORDER BY v.id"
+             FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
+             WHERE p.id = {} ORDER BY v.id",
+            placeholder(backend, 1)
         );
         let rows = self
             .conn()

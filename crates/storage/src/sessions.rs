@@ -116,15 +116,6 @@ impl ApiTokenRepository for Store {
         Ok(())
     }
 
-    async fn find_user(&self, digest: &str) -> Result<Option<UserId>, RepoError> {
-        Ok(api_token::Entity::find()
-            .filter(api_token::Column::Digest.eq(digest))
-            .one(self.conn())
-            .await
-            .map_err(db)?
-            .map(|t| UserId(t.user_id)))
-    }
-
     async fn find_holder(&self, digest: &str) -> Result<Option<UserWithPermissions>, RepoError> {
         self.token_holder(digest).await
     }

@@ -177,7 +177,7 @@ db_test!(
             "sessions ended"
         );
         assert!(
-            db.store.find_user("tok").await.unwrap().is_none(),
+            db.store.find_holder("tok").await.unwrap().is_none(),
             "tokens revoked"
         );
         assert!(
@@ -232,7 +232,7 @@ db_test!(a_password_change_keeps_only_the_current_session, |db| {
             .unwrap()
             .is_none()
     );
-    assert!(db.store.find_user("tok").await.unwrap().is_none());
+    assert!(db.store.find_holder("tok").await.unwrap().is_none());
     let stored = UserRepository::find_by_id(&db.store, u.id)
         .await
         .unwrap()

@@ -240,7 +240,7 @@ db_test!(deactivating_a_user_ends_their_sessions_and_tokens, |db| {
             .unwrap()
             .is_some()
     );
-    assert!(db.store.find_user("digest-1").await.unwrap().is_none());
+    assert!(db.store.find_holder("digest-1").await.unwrap().is_none());
     assert!(
         !UserRepository::find_by_id(&db.store, user.id)
             .await
@@ -366,7 +366,10 @@ db_test!(api_tokens_are_found_by_digest_and_revocable, |db| {
     ApiTokenRepository::insert(&db.store, user.id, "d2".into(), t(0))
         .await
         .unwrap();
-    assert_eq!(db.store.find_user("d1").await.unwrap(), Some(user.id));
+    assert_eq!(
+        db.store.find_holder("d1").await.unwrap().map(|h| h.user.id),
+        Some(user.id)
+    );
     assert!(ApiTokenRepository::delete(&db.store, "d1").await.unwrap());
     assert!(!ApiTokenRepository::delete(&db.store, "d1").await.unwrap());
     assert_eq!(
