@@ -749,6 +749,27 @@ db_test!(listings_are_newest_first_paginated_and_scoped, |db| {
     .await
     .unwrap();
     assert_eq!(after.total, 44);
+    // So do an owner's drafts: Ann had none (her listings skip the drafts branch and
+    // her count of 0 is cached); her first draft shows in her very next listing.
+    let ann_scope = ProductScope::PublishedOrOwnedBy(ann.id);
+    let before = ProductRepository::list(&db.store, ann_scope, PageRequest::new(1, 5).unwrap())
+        .await
+        .unwrap()
+        .total;
+    let draft = ProductRepository::insert(
+        &db.store,
+        NewProduct {
+            is_published: false,
+            ..new_product(ann.id, cat.id, "Ann's draft", "1.00", 100)
+        },
+    )
+    .await
+    .unwrap();
+    let mine = ProductRepository::list(&db.store, ann_scope, PageRequest::new(1, 5).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(mine.total, before + 1);
+    assert_eq!(mine.items[0].id, draft.id, "newest first, drafts included");
 });
 
 db_test!(products_update_image_and_delete, |db| {

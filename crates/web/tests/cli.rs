@@ -244,6 +244,18 @@ db_test!(
             demo.contains("created 3 user(s) and 2500 product(s)"),
             "{demo}"
         );
+        if db.url.starts_with("postgres") {
+            // The bulk load leaves PostgreSQL's statistics fresh (an explicit ANALYZE,
+            // which autovacuum's own would record as last_autoanalyze instead).
+            let analyzed = db
+                .count(
+                    "SELECT COUNT(*) AS n FROM pg_stat_user_tables \
+                     WHERE relname = 'products' AND last_analyze IS NOT NULL",
+                )
+                .await
+                .unwrap();
+            assert_eq!(analyzed, 1, "demo-data analyzed the products table");
+        }
         let busy = catalog(&db.url, &["categories", "remove", "Books"], None);
         assert_fails(&busy, "still has");
         ok(catalog(&db.url, &["categories", "remove", "Lamps"], None));
