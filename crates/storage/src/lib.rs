@@ -2,10 +2,12 @@
 //! (the embedded default) and PostgreSQL (production); where the two differ (connection
 //! tuning, row locking) the difference is confined to this crate.
 
+mod cells;
 mod convert;
 mod entities;
 mod error;
 mod groups;
+mod inline;
 mod outbox;
 mod products;
 mod sessions;
@@ -19,6 +21,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 pub use error::StorageError;
+pub use inline::InlineReads;
 
 /// The database adapter: one pool, implementing every repository port.
 #[derive(Debug, Clone)]
@@ -26,6 +29,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Product counts for listings; see [`products::Counts`].
     counts: std::sync::Arc<products::Counts>,
+    /// SQLite files only: the hot reads' path around sqlx (see [`inline`]).
+    inline: Option<std::sync::Arc<inline::Inline>>,
 }
 
 /// Which database a URL names.
@@ -102,7 +107,11 @@ impl Store {
         let db = Database::connect(options)
             .await
             .map_err(|e| StorageError::Connect(redact(&e)))?;
-        Ok(Self::from_connection(db))
+        let mut store = Self::from_connection(db);
+        if backend == Backend::Sqlite {
+            store.inline = inline::Inline::for_url(url).map(std::sync::Arc::new);
+        }
+        Ok(store)
     }
 
     /// Wraps an existing connection (tests, tools).
@@ -110,6 +119,7 @@ impl Store {
         Self {
             db,
             counts: std::sync::Arc::default(),
+            inline: None,
         }
     }
 
@@ -196,6 +206,31 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// How many hot reads took the inline path and how many stepped aside to sqlx;
+    /// `None` where there is no inline path (PostgreSQL, in-memory SQLite).
+    pub fn inline_reads(&self) -> Option<InlineReads> {
+        self.inline.as_ref().map(|i| i.reads())
+    }
+
+    /// The rows of a read that every page makes, each mapped by `map`. `bounded` says
+    /// the read visits no more than a page's worth of rows; only such a read may take
+    /// SQLite's inline path, the rest (and whatever steps aside) go through sqlx.
+    pub(crate) async fn hot_rows<T>(
+        &self,
+        statement: sea_orm::Statement,
+        bounded: bool,
+        map: impl Fn(&dyn cells::Cells) -> Result<T, catalog_domain::ports::RepoError> + Send,
+    ) -> Result<Vec<T>, catalog_domain::ports::RepoError> {
+        if bounded
+            && let Some(inline) = &self.inline
+            && let Some(rows) = inline.rows(&statement, &map)
+        {
+            return rows;
+        }
+        let rows = self.db.query_all_raw(statement).await.map_err(error::db)?;
+        rows.iter().map(|row| map(row)).collect()
     }
 
     /// Runs a statement that returns nothing; for tests and tooling.

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use catalog_domain::{Page, PageRequest, Timestamp};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 
-use crate::entities::{category, product, user, version};
+use crate::cells::{Cells, present};
+use crate::entities::{category, product, version};
 use crate::error::{db, repo_err};
 use crate::{Store, convert};
 
@@ -92,7 +92,7 @@ impl CategoryRepository for Store {
 }
 
 /// A product row with what every page shows next to it, fetched in one query.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug)]
 struct ProductRow {
     id: i64,
     name: String,
@@ -111,6 +111,29 @@ struct ProductRow {
 }
 
 impl ProductRow {
+    /// Reads the [`PRODUCT_COLUMNS`].
+    fn read(c: &dyn Cells) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: present(c.int("id")?, "products.id")?,
+            name: present(c.text("name")?, "products.name")?,
+            description: present(c.text("description")?, "products.description")?,
+            image: c.text("image")?,
+            category_id: present(c.int("category_id")?, "products.category_id")?,
+            price_cents: present(c.int("price_cents")?, "products.price_cents")?,
+            is_published: present(c.flag("is_published")?, "products.is_published")?,
+            moderation_locked: present(c.flag("moderation_locked")?, "products.moderation_locked")?,
+            owner_id: present(c.int("owner_id")?, "products.owner_id")?,
+            created_at: present(c.time("created_at")?, "products.created_at")?,
+            updated_at: present(c.time("updated_at")?, "products.updated_at")?,
+            category_name: present(c.text("category_name")?, "categories.name")?,
+            category_description: present(
+                c.text("category_description")?,
+                "categories.description",
+            )?,
+            owner_email: present(c.text("owner_email")?, "users.email")?,
+        })
+    }
+
     fn into_product(self) -> Result<Product, RepoError> {
         let category = category::Model {
             id: self.category_id,
@@ -141,6 +164,29 @@ const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_
     u.email AS owner_email";
 const PRODUCT_TABLES: &str = "products p JOIN categories c ON c.id = p.category_id \
     JOIN users u ON u.id = p.owner_id";
+
+/// What [`version_row`] reads, from `versions v`.
+const VERSION_COLUMNS: &str = "v.id AS v_id, v.product_id AS v_product_id, \
+    v.number AS v_number, v.name AS v_name, v.is_current AS v_is_current";
+
+/// The version of a [`VERSION_COLUMNS`] row; `None` where a LEFT JOIN found none.
+fn version_row(c: &dyn Cells) -> Result<Option<Version>, RepoError> {
+    let Some(id) = c.int("v_id")? else {
+        return Ok(None);
+    };
+    convert::version(version::Model {
+        id,
+        product_id: present(c.int("v_product_id")?, "versions.product_id")?,
+        number: present(c.text("v_number")?, "versions.number")?,
+        name: present(c.text("v_name")?, "versions.name")?,
+        is_current: present(c.flag("v_is_current")?, "versions.is_current")?,
+    })
+    .map(Some)
+}
+
+/// A page whose rows lie within this many index entries of the nearer end is read
+/// inline on SQLite (see [`crate::inline`]); deeper ones are read through sqlx.
+const INLINE_REACH: u64 = 1000;
 
 /// The `n`th (from 1) bound parameter of a raw statement.
 fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
@@ -379,36 +425,31 @@ impl Store {
              ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}) AS k)",
             parts.join(" UNION ALL ")
         );
-        let mut rows = ProductRow::find_by_statement(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .all(self.conn())
-        .await
-        .map_err(db)?;
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+        let mut rows = self
+            .hot_rows(statement, need <= INLINE_REACH, ProductRow::read)
+            .await?;
         rows.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
         Ok(rows)
     }
 }
 
-fn with_details(select: Select<product::Entity>) -> Select<product::Entity> {
-    select
-        .join(JoinType::InnerJoin, product::Relation::Category.def())
-        .join(JoinType::InnerJoin, product::Relation::Owner.def())
-        .column_as(category::Column::Name, "category_name")
-        .column_as(category::Column::Description, "category_description")
-        .column_as(user::Column::Email, "owner_email")
+fn product_by_id(backend: sea_orm::DbBackend, id: ProductId) -> sea_orm::Statement {
+    let sql = format!(
+        "SELECT {PRODUCT_COLUMNS} FROM {PRODUCT_TABLES} WHERE p.id = {}",
+        placeholder(backend, 1)
+    );
+    sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()])
 }
 
 async fn find_product<C: ConnectionTrait>(
     conn: &C,
     id: ProductId,
 ) -> Result<Option<Product>, RepoError> {
-    with_details(product::Entity::find().filter(product::Column::Id.eq(id.0)))
-        .into_model::<ProductRow>()
-        .one(conn)
+    conn.query_one_raw(product_by_id(conn.get_database_backend(), id))
         .await
         .map_err(db)?
-        .map(ProductRow::into_product)
+        .map(|row| ProductRow::read(&row)?.into_product())
         .transpose()
 }
 
@@ -465,41 +506,29 @@ impl ProductRepository for Store {
     ) -> Result<Option<(Product, Vec<Version>)>, RepoError> {
         let backend = self.conn().get_database_backend();
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, v.id AS v_id, v.number AS v_number, v.name AS v_name, \
-             v.is_current AS v_is_current \
+            "SELECT {PRODUCT_COLUMNS}, {VERSION_COLUMNS} \
              FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
              WHERE p.id = {} ORDER BY v.id",
             placeholder(backend, 1)
         );
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()]);
+        // Each row repeats the product (a product has a few versions at most).
         let rows = self
-            .conn()
-            .query_all_raw(sea_orm::Statement::from_sql_and_values(
-                backend,
-                sql,
-                [id.0.into()],
-            ))
-            .await
-            .map_err(db)?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let product = ProductRow::from_query_result(first, "")
-            .map_err(db)?
-            .into_product()?;
-        let mut versions = Vec::new();
-        for row in &rows {
-            let Some(version_id) = row.try_get::<Option<i64>>("", "v_id").map_err(db)? else {
-                continue;
-            };
-            versions.push(convert::version(version::Model {
-                id: version_id,
-                product_id: id.0,
-                number: row.try_get("", "v_number").map_err(db)?,
-                name: row.try_get("", "v_name").map_err(db)?,
-                is_current: row.try_get("", "v_is_current").map_err(db)?,
-            })?);
+            .hot_rows(statement, true, |c| {
+                Ok((ProductRow::read(c)?, version_row(c)?))
+            })
+            .await?;
+        let mut versions = Vec::with_capacity(rows.len());
+        let mut product = None;
+        for (row, version) in rows {
+            if product.is_none() {
+                product = Some(row);
+            }
+            versions.extend(version);
         }
-        Ok(Some((product, versions)))
+        product
+            .map(|row| Ok((row.into_product()?, versions)))
+            .transpose()
     }
 
     async fn list(
@@ -716,15 +745,23 @@ impl VersionRepository for Store {
         if products.is_empty() {
             return Ok(Vec::new());
         }
-        version::Entity::find()
-            .filter(version::Column::ProductId.is_in(products.into_iter().map(|p| p.0)))
-            .order_by_asc(version::Column::Id)
-            .all(self.conn())
-            .await
-            .map_err(db)?
+        let backend = self.conn().get_database_backend();
+        let slots: Vec<String> = (1..=products.len())
+            .map(|n| placeholder(backend, n))
+            .collect();
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.product_id IN ({}) ORDER BY v.id",
+            slots.join(", ")
+        );
+        let values: Vec<sea_orm::Value> = products.into_iter().map(|p| p.0.into()).collect();
+        // The products of one page: their versions are a few rows each.
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+        Ok(self
+            .hot_rows(statement, true, version_row)
+            .await?
             .into_iter()
-            .map(convert::version)
-            .collect()
+            .flatten()
+            .collect())
     }
 
     async fn insert(&self, product: ProductId, v: NewVersion) -> Result<Version, RepoError> {

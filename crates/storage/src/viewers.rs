@@ -9,11 +9,12 @@ use catalog_domain::Timestamp;
 use catalog_domain::access::Permission;
 use catalog_domain::ports::{RepoError, SessionRecord, UserWithPermissions};
 use catalog_domain::user::UserId;
+use sea_orm::StatementBuilder;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, StatementBuilder};
 
+use crate::cells::{Cells, present};
 use crate::entities::{api_token, group_permission, permission, session, user, user_group};
-use crate::error::{corrupt, db};
+use crate::error::corrupt;
 use crate::{Store, convert};
 
 const GRANT: &str = "grant_codename";
@@ -48,28 +49,72 @@ fn with_grants(query: &mut SelectStatement) -> &mut SelectStatement {
         )
 }
 
-/// Folds the rows of a [`with_grants`] query into the user and their permissions;
-/// `None` when the rows carry no user (an anonymous session, a user deleted meanwhile).
-fn fold(rows: &[QueryResult]) -> Result<Option<UserWithPermissions>, RepoError> {
-    let Some(first) = rows.first() else {
+/// The user's columns of a [`with_grants`] row; `None` when the row carries no user
+/// (an anonymous session, a user deleted meanwhile).
+fn user_model(c: &dyn Cells) -> Result<Option<user::Model>, RepoError> {
+    let Some(id) = c.int("id")? else {
         return Ok(None);
     };
-    if first
-        .try_get::<Option<i64>>("", "id")
-        .map_err(db)?
-        .is_none()
-    {
+    Ok(Some(user::Model {
+        id,
+        email: present(c.text("email")?, "users.email")?,
+        email_key: present(c.text("email_key")?, "users.email_key")?,
+        password_hash: c.text("password_hash")?,
+        pending_password_hash: c.text("pending_password_hash")?,
+        pending_password_expires_at: c.time("pending_password_expires_at")?,
+        password_change_required: present(
+            c.flag("password_change_required")?,
+            "users.password_change_required",
+        )?,
+        pending_email: c.text("pending_email")?,
+        first_name: present(c.text("first_name")?, "users.first_name")?,
+        last_name: present(c.text("last_name")?, "users.last_name")?,
+        avatar: c.text("avatar")?,
+        phone: c.text("phone")?,
+        country: c.text("country")?,
+        is_active: present(c.flag("is_active")?, "users.is_active")?,
+        is_verified: present(c.flag("is_verified")?, "users.is_verified")?,
+        is_superuser: present(c.flag("is_superuser")?, "users.is_superuser")?,
+        date_joined: present(c.time("date_joined")?, "users.date_joined")?,
+        last_login: c.time("last_login")?,
+        verification_sent_at: c.time("verification_sent_at")?,
+        registration_notice_sent_at: c.time("registration_notice_sent_at")?,
+    }))
+}
+
+/// One row of a [`with_grants`] query: the user (repeated on every row) and one grant.
+struct Grant {
+    user: Option<user::Model>,
+    codename: Option<String>,
+}
+
+fn grant(c: &dyn Cells) -> Result<Grant, RepoError> {
+    Ok(Grant {
+        user: user_model(c)?,
+        codename: c.text(GRANT)?,
+    })
+}
+
+/// Folds the rows of a [`with_grants`] query into the user and their permissions.
+fn fold(rows: Vec<Grant>) -> Result<Option<UserWithPermissions>, RepoError> {
+    let mut rows = rows.into_iter();
+    let Some(Grant {
+        user: Some(model),
+        codename,
+    }) = rows.next()
+    else {
         return Ok(None);
-    }
-    let user = convert::user(user::Model::from_query_result(first, "").map_err(db)?)?;
+    };
+    let user = convert::user(model)?;
     let mut permissions = BTreeSet::new();
-    for row in rows {
-        if let Some(codename) = row.try_get::<Option<String>>("", GRANT).map_err(db)? {
-            permissions.insert(
-                Permission::from_codename(&codename)
-                    .ok_or_else(|| corrupt("permissions.codename", &codename))?,
-            );
-        }
+    for codename in std::iter::once(codename)
+        .chain(rows.map(|row| row.codename))
+        .flatten()
+    {
+        permissions.insert(
+            Permission::from_codename(&codename)
+                .ok_or_else(|| corrupt("permissions.codename", &codename))?,
+        );
     }
     Ok(Some(UserWithPermissions {
         user,
@@ -77,10 +122,33 @@ fn fold(rows: &[QueryResult]) -> Result<Option<UserWithPermissions>, RepoError> 
     }))
 }
 
+/// A session row of [`Store::session_with_user`] with its user's columns and grant.
+struct SessionRow {
+    record: SessionRecord,
+    grant: Grant,
+}
+
+fn session_row(c: &dyn Cells) -> Result<SessionRow, RepoError> {
+    Ok(SessionRow {
+        record: SessionRecord {
+            key: present(c.text("s_key")?, "sessions.key")?,
+            user_id: c.int("s_user_id")?.map(UserId),
+            data: present(c.text("s_data")?, "sessions.data")?,
+            expires_at: present(c.time("s_expires_at")?, "sessions.expires_at")?,
+        },
+        grant: grant(c)?,
+    })
+}
+
 impl Store {
-    async fn rows(&self, query: &SelectStatement) -> Result<Vec<QueryResult>, RepoError> {
+    /// A point read through unique keys: a user's few grants, never more.
+    async fn read<T>(
+        &self,
+        query: &SelectStatement,
+        map: impl Fn(&dyn Cells) -> Result<T, RepoError> + Send,
+    ) -> Result<Vec<T>, RepoError> {
         let statement = StatementBuilder::build(query, &self.conn().get_database_backend());
-        self.conn().query_all_raw(statement).await.map_err(db)
+        self.hot_rows(statement, true, map).await
     }
 
     pub(crate) async fn user_with_permissions(
@@ -90,7 +158,7 @@ impl Store {
         let mut query = Query::select();
         with_grants(query.from(user::Entity))
             .and_where(Expr::col((user::Entity, user::Column::Id)).eq(id.0));
-        fold(&self.rows(&query).await?)
+        fold(self.read(&query, grant).await?)
     }
 
     pub(crate) async fn token_holder(
@@ -107,7 +175,7 @@ impl Store {
             ),
         )
         .and_where(Expr::col((api_token::Entity, api_token::Column::Digest)).eq(digest));
-        fold(&self.rows(&query).await?)
+        fold(self.read(&query, grant).await?)
     }
 
     pub(crate) async fn session_with_user(
@@ -135,19 +203,13 @@ impl Store {
         with_grants(&mut query)
             .and_where(column(session::Column::Key).eq(key))
             .and_where(column(session::Column::ExpiresAt).gt(convert::micros(now)));
-        let rows = self.rows(&query).await?;
-        let Some(first) = rows.first() else {
+        let mut rows = self.read(&query, session_row).await?.into_iter();
+        let Some(first) = rows.next() else {
             return Ok(None);
         };
-        let record = SessionRecord {
-            key: first.try_get("", "s_key").map_err(db)?,
-            user_id: first
-                .try_get::<Option<i64>>("", "s_user_id")
-                .map_err(db)?
-                .map(UserId),
-            data: first.try_get("", "s_data").map_err(db)?,
-            expires_at: first.try_get("", "s_expires_at").map_err(db)?,
-        };
-        Ok(Some((record, fold(&rows)?)))
+        let grants = std::iter::once(first.grant)
+            .chain(rows.map(|row| row.grant))
+            .collect();
+        Ok(Some((first.record, fold(grants)?)))
     }
 }

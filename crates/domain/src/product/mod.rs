@@ -41,11 +41,27 @@ fn bounded(input: &str, max: usize, required: bool, multiline: bool) -> Result<S
     if required && value.is_empty() {
         return Err(TextError::Required);
     }
-    if crate::char_len(&value) > max {
+    // Every product row read back passes through here; for ASCII (most text) the
+    // length is the byte length and the control characters are bytes, which the
+    // compiler checks many at a time.
+    let ascii = value.is_ascii();
+    let length = if ascii {
+        value.len()
+    } else {
+        crate::char_len(&value)
+    };
+    if length > max {
         return Err(TextError::TooLong(max));
     }
     let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+    let control = if ascii {
+        value
+            .bytes()
+            .any(|b| (b < 0x20 || b == 0x7f) && !allowed(char::from(b)))
+    } else {
+        value.chars().any(|c| c.is_control() && !allowed(c))
+    };
+    if control {
         return Err(TextError::ControlCharacter);
     }
     Ok(value)

@@ -1,0 +1,359 @@
+//! SQLite's hot reads, run through the C library on the calling thread.
+//!
+//! sqlx gives every SQLite connection a worker thread: a query is a message to that
+//! thread, its rows come back as messages, and the connection is pinged through the
+//! same channel when it returns to the pool. The benchmark showed a third of the CPU in
+//! the kernel switching between those threads, and removing one such query from a page
+//! doubled the page rate. The reads that every page makes (who is asking, one product,
+//! one page of products) read a handful of rows through an index: tens of microseconds,
+//! less than rendering the page. They run here instead, on the caller's thread, without
+//! a hand-off.
+//!
+//! Nothing here may wait: these connections have no busy timeout, so a read that would
+//! wait for a lock (or fail in any way the database can make it fail) steps aside and
+//! the same statement runs through sqlx, which waits off the reactor and reports errors
+//! as usual. What costs more than a bounded number of rows (a deep page, a count) is not
+//! offered to this path at all.
+
+use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use catalog_domain::Timestamp;
+use catalog_domain::ports::RepoError;
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{Connection, OpenFlags, Row};
+use sea_orm::{Statement, Value};
+
+use crate::cells::Cells;
+use crate::error::corrupt;
+
+/// Idle connections kept. Reads here never await, so no more are ever busy at once than
+/// threads run the store's futures (the runtime's workers).
+const KEPT: usize = 8;
+
+/// Statements kept prepared per connection: the hot reads and their page sizes.
+const PREPARED: usize = 64;
+
+#[derive(Debug)]
+pub(crate) struct Inline {
+    path: String,
+    idle: Mutex<Vec<Connection>>,
+    served: AtomicU64,
+    stepped_aside: AtomicU64,
+}
+
+/// How many reads the inline path served, and how many it handed to sqlx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlineReads {
+    pub served: u64,
+    pub stepped_aside: u64,
+}
+
+/// Why a read leaves this path; the statement then runs through sqlx.
+struct StepAside;
+
+impl From<rusqlite::Error> for StepAside {
+    fn from(_: rusqlite::Error) -> Self {
+        Self
+    }
+}
+
+impl Inline {
+    /// For a SQLite file URL as sqlx reads it (`sqlite://path?options`); `None` for an
+    /// in-memory database (which another connection would not see) or a path written in
+    /// a form this parser does not handle, which then keeps to sqlx alone.
+    pub(crate) fn for_url(url: &str) -> Option<Self> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+        let in_memory =
+            path.is_empty() || path == ":memory:" || options.split('&').any(|o| o == "mode=memory");
+        if in_memory || path.contains('%') {
+            return None;
+        }
+        Some(Self {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            served: AtomicU64::new(0),
+            stepped_aside: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn reads(&self) -> InlineReads {
+        InlineReads {
+            served: self.served.load(Ordering::Relaxed),
+            stepped_aside: self.stepped_aside.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The statement's rows, each mapped by `map`; `None` when the read stepped aside.
+    pub(crate) fn rows<T>(
+        &self,
+        statement: &Statement,
+        map: &dyn Fn(&dyn Cells) -> Result<T, RepoError>,
+    ) -> Option<Result<Vec<T>, RepoError>> {
+        let outcome = self.connection().and_then(|conn| {
+            let outcome = run(&conn, statement, map);
+            self.put_back(conn);
+            outcome
+        });
+        match outcome {
+            Ok(rows) => {
+                self.served.fetch_add(1, Ordering::Relaxed);
+                Some(rows)
+            }
+            Err(StepAside) => {
+                self.stepped_aside.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    fn connection(&self) -> Result<Connection, StepAside> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        if let Some(conn) = idle {
+            return Ok(conn);
+        }
+        // Opened read-write (a read-only handle cannot always join a WAL database) but
+        // refusing writes, and never waiting for a lock.
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::ZERO)?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.set_prepared_statement_cache_capacity(PREPARED);
+        Ok(conn)
+    }
+
+    fn put_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < KEPT
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+fn run<T>(
+    conn: &Connection,
+    statement: &Statement,
+    map: &dyn Fn(&dyn Cells) -> Result<T, RepoError>,
+) -> Result<Result<Vec<T>, RepoError>, StepAside> {
+    let values = match &statement.values {
+        Some(values) => values.0.iter().map(bind).collect::<Option<Vec<_>>>(),
+        None => Some(Vec::new()),
+    }
+    .ok_or(StepAside)?;
+    let mut prepared = conn.prepare_cached(&statement.sql)?;
+    // Looked up once per statement: SQLite's own look-up by name (`sqlite3_column_name`
+    // for every column, for every cell) was a tenth of a page's CPU.
+    let names: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = prepared.query(rusqlite::params_from_iter(values))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let cells = RowCells {
+            row,
+            names: &names,
+            next: Cell::new(0),
+        };
+        match map(&cells) {
+            Ok(value) => out.push(value),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(out))
+}
+
+/// A bound value as sqlx binds it for SQLite (timestamps as the RFC 3339 text sqlx
+/// writes, so that comparisons with stored timestamps agree); `None` for a type the
+/// hot reads do not bind.
+fn bind(value: &Value) -> Option<Sql> {
+    Some(match value {
+        Value::Bool(v) => v.map_or(Sql::Null, |b| Sql::Integer(b.into())),
+        Value::Int(v) => v.map_or(Sql::Null, |n| Sql::Integer(n.into())),
+        Value::BigInt(v) => v.map_or(Sql::Null, Sql::Integer),
+        Value::String(v) => v.as_ref().map_or(Sql::Null, |s| Sql::Text(s.to_string())),
+        Value::ChronoDateTimeUtc(v) => v.as_ref().map_or(Sql::Null, |t| {
+            Sql::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        }),
+        _ => return None,
+    })
+}
+
+struct RowCells<'a> {
+    row: &'a Row<'a>,
+    names: &'a [String],
+    /// Where the next look-up starts: the mappers read columns in the order they are
+    /// selected, so the search nearly always ends at its first comparison.
+    next: Cell<usize>,
+}
+
+impl RowCells<'_> {
+    fn get(&self, column: &str) -> Result<ValueRef<'_>, RepoError> {
+        let count = self.names.len();
+        let start = self.next.get();
+        let index = (0..count)
+            .map(|i| (start + i) % count)
+            .find(|&i| self.names[i] == column)
+            .ok_or_else(|| corrupt(column, "no such column"))?;
+        self.next.set(index + 1);
+        self.row.get_ref(index).map_err(|e| corrupt(column, e))
+    }
+
+    fn str(&self, column: &str) -> Result<Option<&str>, RepoError> {
+        match self.get(column)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                .map(Some)
+                .map_err(|e| corrupt(column, e)),
+            _ => Err(corrupt(column, "not text")),
+        }
+    }
+}
+
+impl Cells for RowCells<'_> {
+    fn int(&self, column: &str) -> Result<Option<i64>, RepoError> {
+        match self.get(column)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            _ => Err(corrupt(column, "not an integer")),
+        }
+    }
+
+    fn text(&self, column: &str) -> Result<Option<String>, RepoError> {
+        Ok(self.str(column)?.map(str::to_owned))
+    }
+
+    fn flag(&self, column: &str) -> Result<Option<bool>, RepoError> {
+        Ok(self.int(column)?.map(|n| n != 0))
+    }
+
+    fn time(&self, column: &str) -> Result<Option<Timestamp>, RepoError> {
+        self.str(column)?
+            .map(|text| parse_time(text).ok_or_else(|| corrupt(column, "not a timestamp")))
+            .transpose()
+    }
+}
+
+/// Reads a stored timestamp as sqlx does: RFC 3339 (what it writes), else one of the
+/// forms SQLite's own date functions produce, taken as UTC.
+fn parse_time(text: &str) -> Option<Timestamp> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    const FORMATS: [&str; 12] = [
+        "%F %T%.f",
+        "%F %R",
+        "%F %RZ",
+        "%F %R%:z",
+        "%F %T%.fZ",
+        "%F %T%.f%:z",
+        "%FT%R",
+        "%FT%RZ",
+        "%FT%R%:z",
+        "%FT%T%.f",
+        "%FT%T%.fZ",
+        "%FT%T%.f%:z",
+    ];
+    FORMATS.iter().find_map(|format| {
+        DateTime::parse_from_str(text, format)
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+            .or_else(|| {
+                NaiveDateTime::parse_from_str(text, format)
+                    .ok()
+                    .map(|t| t.and_utc())
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sqlite_files_are_read_inline() {
+        let file = Inline::for_url("sqlite:///tmp/a.db?mode=rwc").map(|i| i.path);
+        assert_eq!(file.as_deref(), Some("/tmp/a.db"));
+        let relative = Inline::for_url("sqlite://catalog.db").map(|i| i.path);
+        assert_eq!(relative.as_deref(), Some("catalog.db"));
+        assert!(Inline::for_url("sqlite::memory:").is_none());
+        assert!(Inline::for_url("sqlite://x.db?mode=memory&cache=shared").is_none());
+        assert!(Inline::for_url("sqlite:///tmp/a%20b.db").is_none());
+        assert!(Inline::for_url("postgres://localhost/db").is_none());
+    }
+
+    #[test]
+    fn timestamps_read_as_sqlx_reads_them() {
+        let written = "2026-12-01T21:55:01.123456+00:00";
+        let t = parse_time(written).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+        assert_eq!(t.as_deref(), Some(written));
+        let sqlite_native = parse_time("2026-12-01 21:55:01").map(|t| t.timestamp());
+        assert_eq!(sqlite_native, Some(1_796_162_101));
+        assert!(parse_time("yesterday").is_none());
+    }
+
+    /// A database in rollback-journal mode, which (unlike WAL) makes readers wait while
+    /// a writer holds it: the read steps aside at once, and is inline again afterwards.
+    #[test]
+    fn a_read_that_would_wait_steps_aside_at_once() -> Result<(), rusqlite::Error> {
+        let dir = std::env::temp_dir().join(format!("catalog-inline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let path = dir.join("busy.db");
+        let writer = Connection::open(&path)?;
+        writer.execute_batch(
+            "PRAGMA journal_mode = DELETE; CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (7);",
+        )?;
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let inline = Inline::for_url(&url).ok_or(rusqlite::Error::InvalidQuery)?;
+        let statement = Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT n FROM t");
+        let read = |c: &dyn Cells| c.int("n");
+
+        writer.execute_batch("BEGIN EXCLUSIVE; UPDATE t SET n = 8;")?;
+        let started = std::time::Instant::now();
+        assert!(inline.rows(&statement, &read).is_none());
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(
+            inline.reads(),
+            InlineReads {
+                served: 0,
+                stepped_aside: 1
+            }
+        );
+
+        writer.execute_batch("COMMIT;")?;
+        let rows = inline.rows(&statement, &read).map(Result::ok);
+        assert_eq!(rows, Some(Some(vec![Some(8)])));
+        assert_eq!(
+            inline.reads(),
+            InlineReads {
+                served: 1,
+                stepped_aside: 1
+            }
+        );
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn values_are_bound_as_sqlx_binds_them() {
+        let at = parse_time("2026-12-01T21:55:01.5+00:00");
+        assert_eq!(
+            bind(&Value::ChronoDateTimeUtc(at)),
+            Some(Sql::Text("2026-12-01T21:55:01.500+00:00".into()))
+        );
+        assert_eq!(bind(&Value::Bool(Some(true))), Some(Sql::Integer(1)));
+        assert_eq!(bind(&Value::BigInt(None)), Some(Sql::Null));
+        assert_eq!(bind(&Value::Double(Some(1.5))), None);
+    }
+}
