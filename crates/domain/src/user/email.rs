@@ -39,11 +39,22 @@ impl Email {
         let (local, domain) = trimmed.rsplit_once('@').ok_or(EmailError::Invalid)?;
         // The domain is checked as it will be stored: lowercasing can change it (`İ`
         // becomes `i` plus a combining dot), and what is stored must parse again.
-        let domain = domain.to_lowercase();
+        // Stored addresses (every product row carries its owner's) are lowercased
+        // already: those are copied once rather than rebuilt.
+        let lowered = domain.chars().any(char::is_uppercase) || !domain.is_ascii();
+        let domain = if lowered {
+            std::borrow::Cow::Owned(domain.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(domain)
+        };
         if !valid_local(local) || !valid_domain(&domain) {
             return Err(EmailError::Invalid);
         }
-        let value = format!("{local}@{domain}");
+        let value = if lowered {
+            format!("{local}@{domain}")
+        } else {
+            trimmed.to_owned()
+        };
         if crate::char_len(&value) > Self::MAX_LEN {
             return Err(EmailError::TooLong);
         }

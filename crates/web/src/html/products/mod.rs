@@ -131,11 +131,12 @@ impl From<&Product> for ProductView {
             description: p.description.as_str().to_owned(),
             price: p.price.to_string(),
             category: p.category.name.as_str().to_owned(),
-            owner: p.owner.email.to_string(),
+            owner: p.owner.email.as_str().to_owned(),
             image_url: p.image.as_deref().map(media_url),
             is_published: p.is_published,
             moderation_locked: p.moderation_locked,
-            created_at: p.created_at.format("%Y-%m-%d").to_string(),
+            // `NaiveDate`'s Display is this form, without parsing a format string.
+            created_at: p.created_at.date_naive().to_string(),
         }
     }
 }
