@@ -56,7 +56,9 @@ pub struct InlineReads {
 struct StepAside;
 
 impl From<rusqlite::Error> for StepAside {
-    fn from(_: rusqlite::Error) -> Self {
+    fn from(e: rusqlite::Error) -> Self {
+        // SQLite's messages name the failure ("database is locked"), never bound values.
+        tracing::debug!(error = %e, "inline read stepped aside to sqlx");
         Self
     }
 }

@@ -190,3 +190,43 @@ db_test!(the_hot_reads_agree_with_sqlx, |db| {
         Backend::Postgres => assert_eq!(before, None),
     }
 });
+
+db_test!(only_pages_near_either_end_are_read_inline, |db| {
+    let (user, _) = fill(&db.store).await;
+    let category = CategoryRepository::list(&db.store).await.unwrap()[0].id;
+    let many = (0..5200)
+        .map(|i| NewProduct {
+            name: ProductName::parse(&format!("Nail {i}")).unwrap(),
+            description: Description::parse("").unwrap(),
+            category_id: category,
+            price: Money::parse("0.10").unwrap(),
+            is_published: i % 7 != 0,
+            owner_id: user,
+            image: None,
+            created_at: t(100 + i),
+        })
+        .collect();
+    ProductRepository::insert_many(&db.store, many)
+        .await
+        .unwrap();
+    let sqlx_only = Store::from_connection(Database::connect(db.url.as_str()).await.unwrap());
+    let scope = ProductScope::PublishedOrOwnedBy(user);
+    // Page 130 of 261 lies 2 580 rows from either end; pages 1 and 260 within 40.
+    for (page, inline) in [(130, false), (1, true), (260, true)] {
+        let before = db.store.inline_reads();
+        let request = PageRequest::new(page, 20).unwrap();
+        let listed = ProductRepository::list(&db.store, scope, request)
+            .await
+            .unwrap();
+        assert_eq!(listed.total, 5202);
+        assert_eq!(listed.items.len(), 20);
+        let expected = ProductRepository::list(&sqlx_only, scope, request)
+            .await
+            .unwrap();
+        assert_eq!(listed, expected, "page {page}");
+        if db.backend == Backend::Sqlite {
+            let served = db.store.inline_reads().unwrap().served - before.unwrap().served;
+            assert_eq!(served, u64::from(inline), "page {page}");
+        }
+    }
+});
