@@ -296,6 +296,16 @@ pub trait ProductRepository: Send + Sync {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError>;
+    /// A page as [`ProductRepository::list`] reads it, each product with its versions
+    /// (ordered by id), read together.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn list_with_versions(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError>;
     /// # Errors
     /// [`RepoError::NotFound`] for an unknown product, [`RepoError::MissingReference`]
     /// for an unknown category.
@@ -336,11 +346,6 @@ pub trait VersionRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn list(&self, product: ProductId) -> Result<Vec<Version>, RepoError>;
-    /// The versions of several products at once (a listing page), ordered by id.
-    ///
-    /// # Errors
-    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
-    async fn list_for(&self, products: Vec<ProductId>) -> Result<Vec<Version>, RepoError>;
     /// A current version demotes the previous current one in the same transaction.
     ///
     /// # Errors

@@ -184,6 +184,9 @@ fn version_row(c: &dyn Cells) -> Result<Option<Version>, RepoError> {
     .map(Some)
 }
 
+/// Reads a listing's row: the product, and with versions joined one of them.
+type RowReader = fn(&dyn Cells) -> Result<(ProductRow, Option<Version>), RepoError>;
+
 /// A page whose rows lie within this many index entries of the nearer end is read
 /// inline on SQLite (see [`crate::inline`]); deeper ones are read through sqlx. Merging
 /// the two branches of a listing costs about 0.1 µs an entry here, so the deepest read
@@ -357,13 +360,14 @@ impl Store {
     /// and only as far as the page needs, from whichever end of the listing is nearer:
     /// a page near the end of a large catalog costs what one near its start does, and
     /// an empty branch (a user without drafts) is left out. Only the page's rows are
-    /// joined to their category and owner.
+    /// joined to their category and owner, and with `versions` to their versions.
     async fn page_rows(
         &self,
         scope: ProductScope,
         page: PageRequest,
         counts: &[u64],
-    ) -> Result<Vec<ProductRow>, RepoError> {
+        versions: bool,
+    ) -> Result<Vec<(ProductRow, Vec<Version>)>, RepoError> {
         let total: u64 = counts.iter().sum();
         let offset = page.offset();
         if offset >= total {
@@ -423,17 +427,39 @@ impl Store {
         // rather than bound: bound, they left PostgreSQL unable to cost a generic plan,
         // so it planned the statement again at every execution (0.3 ms, three times
         // the query itself).
+        let (columns, join, order_rows) = if versions {
+            (
+                format!("{PRODUCT_COLUMNS}, {VERSION_COLUMNS}"),
+                " LEFT JOIN versions v ON v.product_id = p.id",
+                // A product's rows together, its versions in order.
+                " ORDER BY p.id, v.id",
+            )
+        } else {
+            (PRODUCT_COLUMNS.to_owned(), "", "")
+        };
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM {PRODUCT_TABLES} WHERE p.id IN (SELECT id FROM ({} \
-             ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}) AS k)",
+            "SELECT {columns} FROM {PRODUCT_TABLES}{join} WHERE p.id IN (SELECT id FROM ({} \
+             ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}) AS k)\
+             {order_rows}",
             parts.join(" UNION ALL ")
         );
         let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
-        let mut rows = self
-            .hot_rows(statement, need <= INLINE_REACH, ProductRow::read)
-            .await?;
-        rows.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
-        Ok(rows)
+        let read: RowReader = if versions {
+            |c| Ok((ProductRow::read(c)?, version_row(c)?))
+        } else {
+            |c| Ok((ProductRow::read(c)?, None))
+        };
+        let rows = self.hot_rows(statement, need <= INLINE_REACH, read).await?;
+        // Each product's rows are consecutive; its columns are taken from the first.
+        let mut products: Vec<(ProductRow, Vec<Version>)> = Vec::with_capacity(limit as usize);
+        for (row, version) in rows {
+            match products.last_mut() {
+                Some((last, versions)) if last.id == row.id => versions.extend(version),
+                _ => products.push((row, version.into_iter().collect())),
+            }
+        }
+        products.sort_by_key(|(r, _)| std::cmp::Reverse((r.created_at, r.id)));
+        Ok(products)
     }
 }
 
@@ -540,16 +566,33 @@ impl ProductRepository for Store {
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError> {
         let counts = self.count_visible(scope).await?;
-        let rows = self.page_rows(scope, page, &counts).await?;
-        let total = counts.iter().sum();
+        let rows = self.page_rows(scope, page, &counts, false).await?;
         Ok(Page {
             items: rows
                 .into_iter()
-                .map(ProductRow::into_product)
+                .map(|(row, _)| row.into_product())
                 .collect::<Result<_, _>>()?,
             page: page.page(),
             per_page: page.per_page(),
-            total,
+            total: counts.iter().sum(),
+        })
+    }
+
+    async fn list_with_versions(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        let counts = self.count_visible(scope).await?;
+        let rows = self.page_rows(scope, page, &counts, true).await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|(row, versions)| Ok((row.into_product()?, versions)))
+                .collect::<Result<_, RepoError>>()?,
+            page: page.page(),
+            per_page: page.per_page(),
+            total: counts.iter().sum(),
         })
     }
 
@@ -742,29 +785,6 @@ impl VersionRepository for Store {
             .into_iter()
             .map(convert::version)
             .collect()
-    }
-
-    async fn list_for(&self, products: Vec<ProductId>) -> Result<Vec<Version>, RepoError> {
-        if products.is_empty() {
-            return Ok(Vec::new());
-        }
-        let backend = self.conn().get_database_backend();
-        let slots: Vec<String> = (1..=products.len())
-            .map(|n| placeholder(backend, n))
-            .collect();
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.product_id IN ({}) ORDER BY v.id",
-            slots.join(", ")
-        );
-        let values: Vec<sea_orm::Value> = products.into_iter().map(|p| p.0.into()).collect();
-        // The products of one page: their versions are a few rows each.
-        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
-        Ok(self
-            .hot_rows(statement, true, version_row)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect())
     }
 
     async fn insert(&self, product: ProductId, v: NewVersion) -> Result<Version, RepoError> {

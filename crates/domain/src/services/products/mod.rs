@@ -187,7 +187,7 @@ impl ProductsService {
         Ok(self.ports.products.list(scope, page).await?)
     }
 
-    /// A page of products with their versions (one query for all the versions).
+    /// A page of products with their versions, read together.
     ///
     /// # Errors
     /// As [`ProductsService::list`].
@@ -196,23 +196,14 @@ impl ProductsService {
         viewer: Option<&Actor>,
         page: PageRequest,
     ) -> Result<Page<ProductDetail>, ProductError> {
-        let products = self.list(viewer, page).await?;
-        let ids = products.items.iter().map(|p| p.id).collect();
-        let mut versions = self.ports.versions.list_for(ids).await?;
-        let items = products
-            .items
-            .into_iter()
-            .map(|product| {
-                let (mine, rest) = versions.drain(..).partition(|v| v.product_id == product.id);
-                versions = rest;
-                ProductDetail {
-                    product,
-                    versions: mine,
-                }
-            })
-            .collect();
+        let scope = self.scope(viewer)?;
+        let products = self.ports.products.list_with_versions(scope, page).await?;
         Ok(Page {
-            items,
+            items: products
+                .items
+                .into_iter()
+                .map(|(product, versions)| ProductDetail { product, versions })
+                .collect(),
             page: products.page,
             per_page: products.per_page,
             total: products.total,
