@@ -184,6 +184,21 @@ fn version_row(c: &dyn Cells) -> Result<Option<Version>, RepoError> {
     .map(Some)
 }
 
+/// Groups rows of products joined to their versions, where each product's rows are
+/// consecutive: each product once (its columns from its first row) with its versions.
+fn with_their_versions(
+    rows: Vec<(ProductRow, Option<Version>)>,
+) -> Vec<(ProductRow, Vec<Version>)> {
+    let mut products: Vec<(ProductRow, Vec<Version>)> = Vec::with_capacity(rows.len());
+    for (row, version) in rows {
+        match products.last_mut() {
+            Some((last, versions)) if last.id == row.id => versions.extend(version),
+            _ => products.push((row, version.into_iter().collect())),
+        }
+    }
+    products
+}
+
 /// Reads a listing's row: the product, and with versions joined one of them.
 type RowReader = fn(&dyn Cells) -> Result<(ProductRow, Option<Version>), RepoError>;
 
@@ -450,14 +465,7 @@ impl Store {
             |c| Ok((ProductRow::read(c)?, None))
         };
         let rows = self.hot_rows(statement, need <= INLINE_REACH, read).await?;
-        // Each product's rows are consecutive; its columns are taken from the first.
-        let mut products: Vec<(ProductRow, Vec<Version>)> = Vec::with_capacity(limit as usize);
-        for (row, version) in rows {
-            match products.last_mut() {
-                Some((last, versions)) if last.id == row.id => versions.extend(version),
-                _ => products.push((row, version.into_iter().collect())),
-            }
-        }
+        let mut products = with_their_versions(rows);
         products.sort_by_key(|(r, _)| std::cmp::Reverse((r.created_at, r.id)));
         Ok(products)
     }
@@ -547,16 +555,10 @@ impl ProductRepository for Store {
                 Ok((ProductRow::read(c)?, version_row(c)?))
             })
             .await?;
-        let mut versions = Vec::with_capacity(rows.len());
-        let mut product = None;
-        for (row, version) in rows {
-            if product.is_none() {
-                product = Some(row);
-            }
-            versions.extend(version);
-        }
-        product
-            .map(|row| Ok((row.into_product()?, versions)))
+        with_their_versions(rows)
+            .into_iter()
+            .next()
+            .map(|(row, versions)| Ok((row.into_product()?, versions)))
             .transpose()
     }
 

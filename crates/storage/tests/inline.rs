@@ -8,16 +8,13 @@ use catalog_domain::access::Permission;
 use catalog_domain::ports::*;
 use catalog_domain::product::*;
 use catalog_domain::user::*;
-use catalog_domain::{Page, PageRequest, Timestamp};
+use catalog_domain::{Page, PageRequest};
 use catalog_storage::{Backend, Store, db_test};
-use chrono::{TimeZone, Utc};
 use sea_orm::Database;
 
-fn t(secs: i64) -> Timestamp {
-    Utc.timestamp_opt(1_800_000_000 + secs, 123_456_000)
-        .single()
-        .unwrap()
-}
+mod support;
+
+use support::{new_user, t};
 
 /// A user in the moderators group with a session, an API token and two products (one
 /// with two versions, one a draft).
@@ -25,17 +22,8 @@ async fn fill(store: &Store) -> (UserId, ProductId) {
     let user = UserRepository::insert(
         store,
         NewUser {
-            email: Email::parse("Ann.Élise@Example.com").unwrap(),
-            password_hash: PasswordHash::from_phc(
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-            )
-            .unwrap(),
-            is_active: true,
-            is_verified: true,
-            is_superuser: false,
-            first_name: PersonName::parse("Ann").unwrap(),
             last_name: PersonName::parse("Müller").unwrap(),
-            date_joined: t(0),
+            ..new_user("Ann.Élise@Example.com")
         },
     )
     .await

@@ -6,36 +6,17 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use catalog_domain::PageRequest;
 use catalog_domain::access::Permission;
 use catalog_domain::mail::{MailKind, MailSecret, OutgoingMail};
 use catalog_domain::ports::*;
 use catalog_domain::product::*;
 use catalog_domain::user::*;
-use catalog_domain::{PageRequest, Timestamp};
 use catalog_storage::db_test;
-use chrono::{TimeZone, Utc};
 
-fn t(secs: i64) -> Timestamp {
-    Utc.timestamp_opt(1_800_000_000 + secs, 123_456_000)
-        .single()
-        .unwrap()
-}
+mod support;
 
-fn new_user(email: &str) -> NewUser {
-    NewUser {
-        email: Email::parse(email).unwrap(),
-        password_hash: PasswordHash::from_phc(
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        )
-        .unwrap(),
-        is_active: true,
-        is_verified: true,
-        is_superuser: false,
-        first_name: PersonName::parse("Ann").unwrap(),
-        last_name: PersonName::default(),
-        date_joined: t(0),
-    }
-}
+use support::{new_user, t};
 
 fn mail(to: &str) -> OutgoingMail {
     OutgoingMail {

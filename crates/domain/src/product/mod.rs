@@ -270,6 +270,26 @@ mod tests {
         );
     }
 
+    /// ASCII text is checked byte-wise, other text character-wise: both refuse the
+    /// same control characters and count length in characters.
+    #[test]
+    fn ascii_and_other_text_are_checked_alike() {
+        for control in ["a\u{7f}b", "a\u{7}b", "ü\u{7f}", "ü\u{7}", "ü\u{85}x"] {
+            assert_eq!(
+                Description::parse(control),
+                Err(TextError::ControlCharacter),
+                "{control:?}"
+            );
+        }
+        assert!(Description::parse("ü\r\nb\tc").is_ok());
+        assert!(Description::parse(&"x".repeat(10_000)).is_ok());
+        assert!(ProductName::parse(&format!("{}ü", "x".repeat(99))).is_ok());
+        assert_eq!(
+            ProductName::parse(&format!("{}ü", "x".repeat(100))),
+            Err(TextError::TooLong(100))
+        );
+    }
+
     #[test]
     fn version_fields_are_bounded() {
         assert!(VersionNumber::parse("1.0.2").is_ok());

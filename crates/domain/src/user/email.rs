@@ -128,6 +128,14 @@ mod tests {
     }
 
     #[test]
+    fn an_address_already_lowercase_in_its_domain_is_kept_as_given() {
+        let email = Email::parse(" Ann.Lee@example.com\t").unwrap();
+        assert_eq!(email.as_str(), "Ann.Lee@example.com");
+        assert_eq!(Email::parse("a@exa mple.com"), Err(EmailError::Invalid));
+        assert_eq!(Email::parse("a@.example.com"), Err(EmailError::Invalid));
+    }
+
+    #[test]
     fn what_is_stored_parses_again() {
         // Found by fuzzing: `İ` lowercases to `i` plus a combining dot, which is not a
         // valid domain character; the address used to be accepted and then could not be
