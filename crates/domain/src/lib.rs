@@ -26,14 +26,28 @@ pub(crate) fn char_len(s: &str) -> usize {
 /// Trims surrounding whitespace and applies NFC so that visually identical input is
 /// stored identically.
 pub(crate) fn normalize_text(s: &str) -> String {
+    normalized(s).into_owned()
+}
+
+/// As [`normalize_text`], keeping the string's own buffer when it is normal already, as
+/// every text read back from the database is (it was stored normalised).
+pub(crate) fn normalize_owned(s: String) -> String {
+    let changed = match normalized(&s) {
+        std::borrow::Cow::Borrowed(kept) if kept.len() == s.len() => None,
+        other => Some(other.into_owned()),
+    };
+    changed.unwrap_or(s)
+}
+
+/// The trimmed NFC form of `s`, borrowed from it when `s` has that form already.
+fn normalized(s: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
     let s = s.trim();
-    // Every text read back from the database passes through here, and nearly all of it
-    // is NFC already (it was stored normalised): the quick check spares the rebuild.
+    // Nearly all text is NFC already: the quick check spares the rebuild.
     if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
-        return s.to_owned();
+        return std::borrow::Cow::Borrowed(s);
     }
-    s.nfc().collect()
+    std::borrow::Cow::Owned(s.nfc().collect())
 }
 
 /// A page request that has already been checked: `page` starts at 1, `per_page` is

@@ -22,7 +22,7 @@ pub(crate) fn micros(t: Timestamp) -> Timestamp {
 }
 
 pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
-    let email = Email::parse(&m.email).map_err(|e| corrupt("users.email", e))?;
+    let email = Email::parse_owned(m.email).map_err(|e| corrupt("users.email", e))?;
     let password_hash = match m.password_hash {
         Some(h) => Some(
             PasswordHash::from_phc(h).ok_or_else(|| corrupt("users.password_hash", "not PHC"))?,
@@ -72,8 +72,8 @@ pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
 pub(crate) fn category(m: category::Model) -> Result<Category, RepoError> {
     Ok(Category {
         id: CategoryId(m.id),
-        name: CategoryName::parse(&m.name).map_err(|e| corrupt("categories.name", e))?,
-        description: Description::parse(&m.description)
+        name: CategoryName::parse_owned(m.name).map_err(|e| corrupt("categories.name", e))?,
+        description: Description::parse_owned(m.description)
             .map_err(|e| corrupt("categories.description", e))?,
     })
 }
@@ -82,8 +82,8 @@ pub(crate) fn version(m: version::Model) -> Result<Version, RepoError> {
     Ok(Version {
         id: VersionId(m.id),
         product_id: ProductId(m.product_id),
-        number: VersionNumber::parse(&m.number).map_err(|e| corrupt("versions.number", e))?,
-        name: VersionName::parse(&m.name).map_err(|e| corrupt("versions.name", e))?,
+        number: VersionNumber::parse_owned(m.number).map_err(|e| corrupt("versions.number", e))?,
+        name: VersionName::parse_owned(m.name).map_err(|e| corrupt("versions.name", e))?,
         is_current: m.is_current,
     })
 }
@@ -91,12 +91,12 @@ pub(crate) fn version(m: version::Model) -> Result<Version, RepoError> {
 pub(crate) fn product(
     m: product::Model,
     category_row: category::Model,
-    owner_email: &str,
+    owner_email: String,
 ) -> Result<Product, RepoError> {
     Ok(Product {
         id: ProductId(m.id),
-        name: ProductName::parse(&m.name).map_err(|e| corrupt("products.name", e))?,
-        description: Description::parse(&m.description)
+        name: ProductName::parse_owned(m.name).map_err(|e| corrupt("products.name", e))?,
+        description: Description::parse_owned(m.description)
             .map_err(|e| corrupt("products.description", e))?,
         image: m.image,
         category: category(category_row)?,
@@ -105,7 +105,7 @@ pub(crate) fn product(
         moderation_locked: m.moderation_locked,
         owner: OwnerRef {
             id: UserId(m.owner_id),
-            email: Email::parse(owner_email).map_err(|e| corrupt("users.email", e))?,
+            email: Email::parse_owned(owner_email).map_err(|e| corrupt("users.email", e))?,
         },
         created_at: m.created_at,
         updated_at: m.updated_at,

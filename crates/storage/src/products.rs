@@ -153,7 +153,7 @@ impl ProductRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
         };
-        convert::product(model, category, &self.owner_email)
+        convert::product(model, category, self.owner_email)
     }
 }
 

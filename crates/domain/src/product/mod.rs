@@ -38,33 +38,48 @@ pub enum TextError {
 
 fn bounded(input: &str, max: usize, required: bool, multiline: bool) -> Result<String, TextError> {
     let value = crate::normalize_text(input);
+    check_text(&value, max, required, multiline)?;
+    Ok(value)
+}
+
+/// As [`bounded`], for a string already owned: every product row read back passes
+/// through here, and its text is normalised already, so its buffer is kept.
+fn bounded_owned(
+    input: String,
+    max: usize,
+    required: bool,
+    multiline: bool,
+) -> Result<String, TextError> {
+    let value = crate::normalize_owned(input);
+    check_text(&value, max, required, multiline)?;
+    Ok(value)
+}
+
+/// The checks of a normalised text: present if required, at most `max` characters, no
+/// control characters but line breaks and tabs where `multiline` allows them.
+fn check_text(value: &str, max: usize, required: bool, multiline: bool) -> Result<(), TextError> {
     if required && value.is_empty() {
         return Err(TextError::Required);
     }
-    // Every product row read back passes through here; for ASCII (most text) the
-    // length is the byte length and the control characters are bytes, which the
-    // compiler checks many at a time.
-    let ascii = value.is_ascii();
-    let length = if ascii {
-        value.len()
-    } else {
-        crate::char_len(&value)
-    };
-    if length > max {
+    // No text has more characters than bytes: most need no counting.
+    if value.len() > max && crate::char_len(value) > max {
         return Err(TextError::TooLong(max));
     }
     let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    let control = if ascii {
-        value
-            .bytes()
-            .any(|b| (b < 0x20 || b == 0x7f) && !allowed(char::from(b)))
-    } else {
-        value.chars().any(|c| c.is_control() && !allowed(c))
-    };
-    if control {
+    // One pass over the bytes in plain byte arithmetic, without stopping early, so that
+    // the compiler checks many at a time: the ASCII control characters, and whether any
+    // byte is not ASCII.
+    let (mut control, mut other) = (false, false);
+    for &b in value.as_bytes() {
+        let line_break = b == b'\n' || b == b'\r' || b == b'\t';
+        control |= (b < 0x20 && !(multiline && line_break)) || b == 0x7f;
+        other |= b >= 0x80;
+    }
+    // The other control characters (C1) are not ASCII.
+    if control || (other && value.chars().any(|c| c.is_control() && !allowed(c))) {
         return Err(TextError::ControlCharacter);
     }
-    Ok(value)
+    Ok(())
 }
 
 macro_rules! bounded_text {
@@ -82,6 +97,15 @@ macro_rules! bounded_text {
             /// [`TextError`] when the value is missing, too long, or has control characters.
             pub fn parse(input: &str) -> Result<Self, TextError> {
                 bounded(input, $max, $required, $multiline).map(Self)
+            }
+
+            /// As [`Self::parse`], keeping the string's buffer when it is normalised
+            /// already (as stored values are).
+            ///
+            /// # Errors
+            /// As [`Self::parse`].
+            pub fn parse_owned(input: String) -> Result<Self, TextError> {
+                bounded_owned(input, $max, $required, $multiline).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -288,6 +312,49 @@ mod tests {
             ProductName::parse(&format!("{}ü", "x".repeat(100))),
             Err(TextError::TooLong(100))
         );
+    }
+
+    /// Stored text is read through `parse_owned`: whatever it is given, it must come to
+    /// the same value or error as `parse`, only without copying what is normal already.
+    #[test]
+    fn parse_owned_agrees_with_parse() {
+        let long = "x".repeat(101);
+        let long_wide = "ü".repeat(101);
+        let inputs = [
+            "Lamp",
+            "  Lamp ",
+            "\u{b}Lamp",
+            "Cafe\u{301}",
+            "Caf\u{e9}",
+            "",
+            "   ",
+            "a\nb",
+            "a\u{7f}b",
+            "ü\u{85}x",
+            long.as_str(),
+            long_wide.as_str(),
+        ];
+        for input in inputs {
+            assert_eq!(
+                ProductName::parse_owned(input.to_owned()),
+                ProductName::parse(input),
+                "{input:?}"
+            );
+            assert_eq!(
+                Description::parse_owned(input.to_owned()),
+                Description::parse(input),
+                "{input:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_owned_agrees_with_parse_on_any_text(input in "\\PC{0,120}|[ \t\n\r\u{0}-\u{1f}\u{7f}-\u{9f}a\u{301}é]{0,12}") {
+            proptest::prop_assert_eq!(ProductName::parse_owned(input.clone()), ProductName::parse(&input));
+            proptest::prop_assert_eq!(Description::parse_owned(input.clone()), Description::parse(&input));
+            proptest::prop_assert_eq!(VersionName::parse_owned(input.clone()), VersionName::parse(&input));
+        }
     }
 
     #[test]
