@@ -109,43 +109,12 @@ fn failure(e: ProductError, uri: &Uri) -> Result<Response, WebError> {
     }
 }
 
-/// A product as the list and detail pages show it.
-struct ProductView {
-    id: i64,
-    name: String,
-    description: String,
-    price: String,
-    category: String,
-    owner: String,
-    image_url: Option<String>,
-    is_published: bool,
-    moderation_locked: bool,
-    created_at: String,
-}
-
-impl From<&Product> for ProductView {
-    fn from(p: &Product) -> Self {
-        Self {
-            id: p.id.0,
-            name: p.name.as_str().to_owned(),
-            description: p.description.as_str().to_owned(),
-            price: p.price.to_string(),
-            category: p.category.name.as_str().to_owned(),
-            owner: p.owner.email.as_str().to_owned(),
-            image_url: p.image.as_deref().map(media_url),
-            is_published: p.is_published,
-            moderation_locked: p.moderation_locked,
-            // `NaiveDate`'s Display is this form, without parsing a format string.
-            created_at: p.created_at.date_naive().to_string(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "products/list.html")]
-struct ListPage {
+struct ListPage<'a> {
     chrome: Chrome,
-    products: Vec<ProductView>,
+    /// Shown as they are: the template reads the domain values, nothing is copied.
+    products: &'a [Product],
     page: u64,
     pages: u64,
     total: u64,
@@ -182,7 +151,7 @@ async fn list(
     let chrome = Chrome::build(&state, &session, &viewer).await?;
     let page = ListPage {
         chrome,
-        products: found.items.iter().map(ProductView::from).collect(),
+        products: &found.items,
         page,
         pages: found.total.div_ceil(PER_PAGE).max(1),
         total: found.total,
@@ -190,28 +159,12 @@ async fn list(
     render(StatusCode::OK, &page)
 }
 
-struct VersionView {
-    number: String,
-    name: String,
-    is_current: bool,
-}
-
-impl From<&Version> for VersionView {
-    fn from(v: &Version) -> Self {
-        Self {
-            number: v.number.as_str().to_owned(),
-            name: v.name.as_str().to_owned(),
-            is_current: v.is_current,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "products/detail.html")]
-struct DetailPage {
+struct DetailPage<'a> {
     chrome: Chrome,
-    product: ProductView,
-    versions: Vec<VersionView>,
+    product: &'a Product,
+    versions: &'a [Version],
     can_edit: bool,
     can_delete: bool,
     /// Said to the owner of a product a moderator unpublished.
@@ -244,8 +197,8 @@ async fn detail(
     let chrome = Chrome::build(&state, &session, &viewer).await?;
     let page = DetailPage {
         chrome,
-        product: ProductView::from(&product),
-        versions: versions.iter().map(VersionView::from).collect(),
+        product: &product,
+        versions: &versions,
         can_edit,
         can_delete: may_delete,
         lock_reason,
