@@ -164,15 +164,28 @@ pub fn router(state: AppState) -> Router {
         &state.settings,
         DbSessionStore::new(state.ports.sessions.clone(), state.ports.signer.clone()),
     );
-    let pages = crate::html::router(state.clone())
+    // The pages' layers wrap their router once, as one service, rather than each of
+    // its routes: a request then clones one stack of them instead of a boxed one per
+    // layer (a twelfth of a page's instructions). Anything not routed elsewhere comes
+    // here, so an unknown address gets the same 404 page as before.
+    let pages = tower::ServiceBuilder::new()
+        .layer(axum::middleware::map_response(session_save_failed))
         .layer(sessions)
-        .layer(axum::middleware::map_response(session_save_failed));
+        .layer(axum::middleware::map_response(crate::html::error_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::html::load_viewer,
+        ))
+        .service(
+            crate::html::router()
+                .fallback(not_found)
+                .with_state(state.clone()),
+        );
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(pages)
         .merge(crate::api::router())
-        .fallback(not_found)
+        .fallback_service(pages)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use catalog_domain::access::Actor;
@@ -159,7 +159,7 @@ fn allowed_while_change_required(path: &str) -> bool {
 
 /// Resolves the session's user for every page, and keeps a user who signed in with a
 /// generated password on the password-change page until they choose their own.
-async fn load_viewer(
+pub(crate) async fn load_viewer(
     State(state): State<AppState>,
     session: Session,
     mut request: Request,
@@ -242,19 +242,18 @@ async fn media(
     }
 }
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// The pages' routes, without the layers every page shares (see [`layers`]).
+pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
         .merge(products::routes())
         .route("/static/site.css", get(stylesheet))
         .route("/media/{*key}", get(media))
-        .layer(middleware::from_fn_with_state(state, load_viewer))
-        .layer(middleware::map_response(error_pages))
 }
 
 /// Failures produced below the handlers — a wrong method, a form body that does not
 /// parse, a body over the limit — come as bare text; a person gets the error page.
-async fn error_pages(response: Response) -> Response {
+pub(crate) async fn error_pages(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
