@@ -87,7 +87,7 @@ impl TokenSigner for HmacSigner {
             .mac("fingerprint", secret.as_bytes())
             .finalize()
             .into_bytes();
-        tag.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(tag)
     }
 
     fn verify_signature(&self, purpose: &str, token: &str) -> Result<SignedClaims, TokenError> {
