@@ -157,13 +157,20 @@ impl ProductRow {
     }
 }
 
+macro_rules! product_joins {
+    () => {
+        "JOIN categories c ON c.id = p.category_id JOIN users u ON u.id = p.owner_id"
+    };
+}
+
 /// What a [`ProductRow`] reads, from [`PRODUCT_TABLES`].
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
     p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
     p.updated_at, c.name AS category_name, c.description AS category_description, \
     u.email AS owner_email";
-const PRODUCT_TABLES: &str = "products p JOIN categories c ON c.id = p.category_id \
-    JOIN users u ON u.id = p.owner_id";
+const PRODUCT_TABLES: &str = concat!("products p ", product_joins!());
+/// The category and owner of a product `p` (which may itself be joined to something).
+const PRODUCT_JOINS: &str = product_joins!();
 
 /// What [`version_row`] reads, from `versions v`.
 const VERSION_COLUMNS: &str = "v.id AS v_id, v.product_id AS v_product_id, \
@@ -184,11 +191,14 @@ fn version_row(c: &dyn Cells) -> Result<Option<Version>, RepoError> {
     .map(Some)
 }
 
-/// Groups rows of products joined to their versions, where each product's rows are
-/// consecutive: each product once (its columns from its first row) with its versions.
+/// Groups rows of products joined to their versions: each product once (its columns
+/// from one of its rows) with its versions in the order of their ids, the products in
+/// the order of their ids. The rows may come in any order: sorting a page's few rows here
+/// costs far less than an ORDER BY, which made SQLite copy every wide row into a sorter.
 fn with_their_versions(
-    rows: Vec<(ProductRow, Option<Version>)>,
+    mut rows: Vec<(ProductRow, Option<Version>)>,
 ) -> Vec<(ProductRow, Vec<Version>)> {
+    rows.sort_unstable_by_key(|(row, version)| (row.id, version.as_ref().map(|v| v.id)));
     let mut products: Vec<(ProductRow, Vec<Version>)> = Vec::with_capacity(rows.len());
     for (row, version) in rows {
         match products.last_mut() {
@@ -442,20 +452,21 @@ impl Store {
         // rather than bound: bound, they left PostgreSQL unable to cost a generic plan,
         // so it planned the statement again at every execution (0.3 ms, three times
         // the query itself).
-        let (columns, join, order_rows) = if versions {
+        // With versions, each product's rows are grouped afterwards ([`with_their_versions`]).
+        let (columns, join) = if versions {
             (
                 format!("{PRODUCT_COLUMNS}, {VERSION_COLUMNS}"),
                 " LEFT JOIN versions v ON v.product_id = p.id",
-                // A product's rows together, its versions in order.
-                " ORDER BY p.id, v.id",
             )
         } else {
-            (PRODUCT_COLUMNS.to_owned(), "", "")
+            (PRODUCT_COLUMNS.to_owned(), "")
         };
+        // The page's ids are joined to their rows rather than looked up with `IN`, which
+        // made SQLite build a temporary index of them first (a tenth of the read).
         let sql = format!(
-            "SELECT {columns} FROM {PRODUCT_TABLES}{join} WHERE p.id IN (SELECT id FROM ({} \
-             ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {skip}) AS k)\
-             {order_rows}",
+            "SELECT {columns} FROM ({} ORDER BY created_at {order}, id {order} \
+             LIMIT {limit} OFFSET {skip}) AS k JOIN products p ON p.id = k.id \
+             {PRODUCT_JOINS}{join}",
             parts.join(" UNION ALL ")
         );
         let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
@@ -545,7 +556,7 @@ impl ProductRepository for Store {
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS}, {VERSION_COLUMNS} \
              FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
-             WHERE p.id = {} ORDER BY v.id",
+             WHERE p.id = {}",
             placeholder(backend, 1)
         );
         let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()]);
@@ -850,5 +861,59 @@ impl VersionRepository for Store {
             return Err(RepoError::NotFound);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use catalog_domain::product::{VersionName, VersionNumber};
+
+    use super::*;
+
+    fn row(id: i64) -> ProductRow {
+        ProductRow {
+            id,
+            name: format!("Product {id}"),
+            description: String::new(),
+            image: None,
+            category_id: 1,
+            price_cents: 100,
+            is_published: true,
+            moderation_locked: false,
+            owner_id: 1,
+            created_at: Timestamp::default(),
+            updated_at: Timestamp::default(),
+            category_name: "Tools".into(),
+            category_description: String::new(),
+            owner_email: "ann@example.com".into(),
+        }
+    }
+
+    fn version(id: i64, product: i64) -> Option<Version> {
+        Some(Version {
+            id: VersionId(id),
+            product_id: ProductId(product),
+            number: VersionNumber::parse(&format!("1.{id}")).ok()?,
+            name: VersionName::parse("").ok()?,
+            is_current: false,
+        })
+    }
+
+    /// The listing's SQL has no ORDER BY for the joined versions: however the database
+    /// hands the rows over, each product comes once with its versions in id order.
+    #[test]
+    fn rows_in_any_order_group_into_products_with_their_versions_in_order() {
+        let rows = vec![
+            (row(2), version(7, 2)),
+            (row(1), None),
+            (row(2), version(5, 2)),
+            (row(3), version(9, 3)),
+            (row(2), version(6, 2)),
+        ];
+        let grouped: Vec<(i64, Vec<i64>)> = with_their_versions(rows)
+            .into_iter()
+            .map(|(p, versions)| (p.id, versions.iter().map(|v| v.id.0).collect()))
+            .collect();
+        assert_eq!(grouped, vec![(1, vec![]), (2, vec![5, 6, 7]), (3, vec![9])]);
     }
 }
