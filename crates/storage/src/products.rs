@@ -192,19 +192,26 @@ fn version_row(c: &dyn Cells) -> Result<Option<Version>, RepoError> {
 }
 
 /// Groups rows of products joined to their versions: each product once (its columns
-/// from one of its rows) with its versions in the order of their ids, the products in
-/// the order of their ids. The rows may come in any order: sorting a page's few rows here
-/// costs far less than an ORDER BY, which made SQLite copy every wide row into a sorter.
+/// from its first row), in the order of its first row, with its versions in the order of
+/// their ids. The rows may come in any order: grouping a page's few rows here costs far
+/// less than an ORDER BY, which made SQLite copy every wide row into a sorter. A product's
+/// rows come together in practice, so the search for its group ends at the first look.
 fn with_their_versions(
-    mut rows: Vec<(ProductRow, Option<Version>)>,
+    rows: Vec<(ProductRow, Option<Version>)>,
 ) -> Vec<(ProductRow, Vec<Version>)> {
-    rows.sort_unstable_by_key(|(row, version)| (row.id, version.as_ref().map(|v| v.id)));
     let mut products: Vec<(ProductRow, Vec<Version>)> = Vec::with_capacity(rows.len());
     for (row, version) in rows {
-        match products.last_mut() {
-            Some((last, versions)) if last.id == row.id => versions.extend(version),
-            _ => products.push((row, version.into_iter().collect())),
+        match products
+            .iter_mut()
+            .rev()
+            .find(|(seen, _)| seen.id == row.id)
+        {
+            Some((_, versions)) => versions.extend(version),
+            None => products.push((row, version.into_iter().collect())),
         }
+    }
+    for (_, versions) in &mut products {
+        versions.sort_unstable_by_key(|v| v.id);
     }
     products
 }
@@ -900,7 +907,8 @@ mod tests {
     }
 
     /// The listing's SQL has no ORDER BY for the joined versions: however the database
-    /// hands the rows over, each product comes once with its versions in id order.
+    /// hands the rows over, each product comes once (where its first row came) with its
+    /// versions in id order.
     #[test]
     fn rows_in_any_order_group_into_products_with_their_versions_in_order() {
         let rows = vec![
@@ -914,6 +922,6 @@ mod tests {
             .into_iter()
             .map(|(p, versions)| (p.id, versions.iter().map(|v| v.id.0).collect()))
             .collect();
-        assert_eq!(grouped, vec![(1, vec![]), (2, vec![5, 6, 7]), (3, vec![9])]);
+        assert_eq!(grouped, vec![(2, vec![5, 6, 7]), (1, vec![]), (3, vec![9])]);
     }
 }

@@ -294,7 +294,18 @@ pub async fn list(
         per_page: found.per_page,
         total: found.total,
     };
-    Ok(Json(body).into_response())
+    // A product's document is a few hundred bytes: a buffer of about the page's size
+    // spares the doublings (and copies) of `Json`'s 128-byte start.
+    let mut json = Vec::with_capacity(256 + 640 * body.items.len());
+    serde_json::to_writer(&mut json, &body).map_err(Problem::internal)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response())
 }
 
 /// Create a product owned by the caller.
