@@ -65,18 +65,20 @@ fn check_text(value: &str, max: usize, required: bool, multiline: bool) -> Resul
     if value.len() > max && crate::char_len(value) > max {
         return Err(TextError::TooLong(max));
     }
-    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
     // One pass over the bytes in plain byte arithmetic, without stopping early, so that
-    // the compiler checks many at a time: the ASCII control characters, and whether any
-    // byte is not ASCII.
-    let (mut control, mut other) = (false, false);
+    // the compiler checks many at a time. The control characters are U+0000–U+001F and
+    // U+007F (one byte each) and U+0080–U+009F (0xC2 then 0x80–0x9F, in valid UTF-8);
+    // line breaks and tabs are allowed where `multiline` says so.
+    let mut control = false;
+    let mut previous = 0u8;
     for &b in value.as_bytes() {
-        let line_break = b == b'\n' || b == b'\r' || b == b'\t';
-        control |= (b < 0x20 && !(multiline && line_break)) || b == 0x7f;
-        other |= b >= 0x80;
+        let line_break = (b == b'\n') | (b == b'\r') | (b == b'\t');
+        control |= ((b < 0x20) & !(multiline & line_break))
+            | (b == 0x7f)
+            | ((previous == 0xc2) & (0x80..0xa0).contains(&b));
+        previous = b;
     }
-    // The other control characters (C1) are not ASCII.
-    if control || (other && value.chars().any(|c| c.is_control() && !allowed(c))) {
+    if control {
         return Err(TextError::ControlCharacter);
     }
     Ok(())

@@ -107,10 +107,16 @@ pub struct ConfirmPage<'a> {
     pub button: &'a str,
 }
 
+/// What a page of the site usually weighs (a list of 20 products is about 7 KiB).
+const PAGE_SIZE_HINT: usize = 8 * 1024;
+
 /// Renders a template with a status.
-pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, WebError> {
-    let html = template
-        .render()
+pub fn render<T: Template>(status: StatusCode, template: &T) -> Result<Response, WebError> {
+    // askama's own guess is the template's text without its loops; a page of products is
+    // several times that, and growing the string there copied it over and over.
+    let mut html = String::with_capacity(T::SIZE_HINT.max(PAGE_SIZE_HINT));
+    template
+        .render_into(&mut html)
         .map_err(|e| WebError::Internal(format!("template: {e}")))?;
     Ok((status, Html(html)).into_response())
 }
