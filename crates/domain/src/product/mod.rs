@@ -65,18 +65,22 @@ fn check_text(value: &str, max: usize, required: bool, multiline: bool) -> Resul
     if value.len() > max && crate::char_len(value) > max {
         return Err(TextError::TooLong(max));
     }
-    // One pass over the bytes in plain byte arithmetic, without stopping early, so that
-    // the compiler checks many at a time. The control characters are U+0000–U+001F and
-    // U+007F (one byte each) and U+0080–U+009F (0xC2 then 0x80–0x9F, in valid UTF-8);
-    // line breaks and tabs are allowed where `multiline` says so.
-    let mut control = false;
-    let mut previous = 0u8;
-    for &b in value.as_bytes() {
+    // The control characters are U+0000–U+001F and U+007F (one byte each) and
+    // U+0080–U+009F (0xC2 then 0x80–0x9F in UTF-8); line breaks and tabs are allowed
+    // where `multiline` says so. One pass over the bytes in plain byte arithmetic,
+    // without stopping early, so that the compiler checks many at a time, finds the
+    // first kind and any 0xC2; only text with one looks at byte pairs for the second.
+    let bytes = value.as_bytes();
+    let (mut control, mut c2) = (false, false);
+    for &b in bytes {
         let line_break = (b == b'\n') | (b == b'\r') | (b == b'\t');
-        control |= ((b < 0x20) & !(multiline & line_break))
-            | (b == 0x7f)
-            | ((previous == 0xc2) & (0x80..0xa0).contains(&b));
-        previous = b;
+        control |= ((b < 0x20) & !(multiline & line_break)) | (b == 0x7f);
+        c2 |= b == 0xc2;
+    }
+    if c2 {
+        control |= bytes
+            .windows(2)
+            .any(|pair| pair[0] == 0xc2 && (0x80..0xa0).contains(&pair[1]));
     }
     if control {
         return Err(TextError::ControlCharacter);
@@ -308,6 +312,8 @@ mod tests {
             );
         }
         assert!(Description::parse("ü\r\nb\tc").is_ok());
+        // U+00A0 and U+00BF share the lead byte of the C1 controls but are text.
+        assert!(Description::parse("a\u{a0}b\u{bf}").is_ok());
         assert!(Description::parse(&"x".repeat(10_000)).is_ok());
         assert!(ProductName::parse(&format!("{}ü", "x".repeat(99))).is_ok());
         assert_eq!(
