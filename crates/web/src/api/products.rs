@@ -44,51 +44,53 @@ pub fn routes() -> Router<AppState> {
 
 /// A category as products name it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryRef {
+pub struct CategoryRef<'a> {
     id: i64,
-    name: String,
+    name: &'a str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct OwnerRef {
+pub struct OwnerRef<'a> {
     id: i64,
-    email: String,
+    email: &'a str,
 }
 
+// Documents borrow the text of the domain values they show: a page of them is written
+// out at once, and copying every name and address first was a good part of the work.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VersionDoc {
+pub struct VersionDoc<'a> {
     id: i64,
     /// Such as `1.0.2`; unique within the product.
-    number: String,
-    name: String,
+    number: &'a str,
+    name: &'a str,
     /// At most one version of a product is current.
     is_current: bool,
 }
 
 /// A product (SPEC §10).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProductDoc {
+pub struct ProductDoc<'a> {
     id: i64,
-    name: String,
-    description: String,
+    name: &'a str,
+    description: &'a str,
     /// Exact decimal with two places, as a string: `"199.99"`.
     #[schema(example = "199.99")]
     price: String,
     is_published: bool,
     /// Set when a moderator unpublished the product; only a moderator can publish it again.
     moderation_locked: bool,
-    category: CategoryRef,
-    owner: OwnerRef,
+    category: CategoryRef<'a>,
+    owner: OwnerRef<'a>,
     image_url: Option<String>,
-    versions: Vec<VersionDoc>,
+    versions: Vec<VersionDoc<'a>>,
     /// RFC 3339, UTC.
     created_at: String,
     updated_at: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProductPage {
-    items: Vec<ProductDoc>,
+pub struct ProductPage<'a> {
+    items: Vec<ProductDoc<'a>>,
     page: u64,
     per_page: u64,
     total: u64,
@@ -123,31 +125,31 @@ pub struct VersionBody {
     is_current: Option<bool>,
 }
 
-fn version_doc(v: &Version) -> VersionDoc {
+fn version_doc(v: &Version) -> VersionDoc<'_> {
     VersionDoc {
         id: v.id.0,
-        number: v.number.as_str().to_owned(),
-        name: v.name.as_str().to_owned(),
+        number: v.number.as_str(),
+        name: v.name.as_str(),
         is_current: v.is_current,
     }
 }
 
-fn product_doc(state: &AppState, p: &Product, versions: &[Version]) -> ProductDoc {
+fn product_doc<'a>(state: &AppState, p: &'a Product, versions: &'a [Version]) -> ProductDoc<'a> {
     let base = state.settings.public_url.as_str().trim_end_matches('/');
     ProductDoc {
         id: p.id.0,
-        name: p.name.as_str().to_owned(),
-        description: p.description.as_str().to_owned(),
+        name: p.name.as_str(),
+        description: p.description.as_str(),
         price: p.price.to_string(),
         is_published: p.is_published,
         moderation_locked: p.moderation_locked,
         category: CategoryRef {
             id: p.category.id.0,
-            name: p.category.name.as_str().to_owned(),
+            name: p.category.name.as_str(),
         },
         owner: OwnerRef {
             id: p.owner.id.0,
-            email: p.owner.email.to_string(),
+            email: p.owner.email.as_str(),
         },
         image_url: p
             .image
@@ -333,13 +335,14 @@ pub async fn create(
     Ok(response)
 }
 
+/// The product's document, as the answer.
 async fn detail_doc(
     state: &AppState,
     actor: Option<&Actor>,
     id: ProductId,
-) -> Result<ProductDoc, Problem> {
+) -> Result<Response, Problem> {
     let ProductDetail { product, versions } = state.products.detail(actor, id).await?;
-    Ok(product_doc(state, &product, &versions))
+    Ok(Json(product_doc(state, &product, &versions)).into_response())
 }
 
 /// A product with its owner, category and versions.
@@ -353,7 +356,7 @@ pub async fn read(
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let actor = user.0.as_ref().map(|user| user.actor.clone());
-    Ok(Json(detail_doc(&state, actor.as_ref(), id).await?).into_response())
+    detail_doc(&state, actor.as_ref(), id).await
 }
 
 /// Change some fields; a field the caller may not change fails the whole request.
@@ -371,7 +374,7 @@ pub async fn update(
     let actor = user.actor.clone();
     let fields = Fields::read(&body)?;
     state.products.update(&actor, id, fields.input()).await?;
-    Ok(Json(detail_doc(&state, Some(&actor), id).await?).into_response())
+    detail_doc(&state, Some(&actor), id).await
 }
 
 /// Delete a product (its owner or a superuser).
@@ -417,7 +420,7 @@ pub async fn put_image(
         ));
     }
     state.products.set_image(&actor, id, bytes.to_vec()).await?;
-    Ok(Json(detail_doc(&state, Some(&actor), id).await?).into_response())
+    detail_doc(&state, Some(&actor), id).await
 }
 
 struct VersionFields {
