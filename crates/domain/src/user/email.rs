@@ -63,7 +63,7 @@ impl Email {
 /// The checked address as it is stored: trimmed, its domain lowercased; borrowed from
 /// `input` when that is the stored form already.
 fn normal_form(input: &str) -> Result<std::borrow::Cow<'_, str>, EmailError> {
-    let trimmed = input.trim();
+    let trimmed = crate::trim(input);
     if trimmed.is_empty() {
         return Err(EmailError::Empty);
     }
@@ -75,7 +75,7 @@ fn normal_form(input: &str) -> Result<std::borrow::Cow<'_, str>, EmailError> {
     let (local, domain) = trimmed.rsplit_once('@').ok_or(EmailError::Invalid)?;
     // The domain is checked as it will be stored: lowercasing can change it (`İ`
     // becomes `i` plus a combining dot), and what is stored must parse again.
-    let lowered = domain.chars().any(char::is_uppercase) || !domain.is_ascii();
+    let lowered = !domain.is_ascii() || domain.bytes().any(|b| b.is_ascii_uppercase());
     let lowercase_domain = if lowered {
         std::borrow::Cow::Owned(domain.to_lowercase())
     } else {
@@ -97,48 +97,90 @@ fn normal_form(input: &str) -> Result<std::borrow::Cow<'_, str>, EmailError> {
 /// The dot-atom form of RFC 5322 local parts (plus non-ASCII letters, RFC 6531). Quoted
 /// local parts are refused: nobody needs them and they make header injection easier.
 fn valid_local(local: &str) -> bool {
-    // RFC 5322's specials allowed in a dot-atom, matched per byte rather than searched.
-    let special = |c: char| {
-        matches!(
-            c,
-            '!' | '#'
-                | '$'
-                | '%'
-                | '&'
-                | '\''
-                | '*'
-                | '+'
-                | '-'
-                | '/'
-                | '='
-                | '?'
-                | '^'
-                | '_'
-                | '`'
-                | '{'
-                | '|'
-                | '}'
-                | '~'
-                | '.'
-        )
-    };
     if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') {
         return false;
     }
-    // One pass: every character allowed, and no two dots in a row.
-    let mut after_dot = false;
-    local.chars().all(|c| {
-        let dot = c == '.';
-        let ok = !(dot && after_dot) && (c.is_alphanumeric() || special(c));
-        after_dot = dot;
-        ok
-    })
+    if local.contains("..") {
+        return false;
+    }
+    // Each byte of ASCII text is its character: one look-up per byte, no decoding.
+    if local.is_ascii() {
+        return local.bytes().all(|b| LOCAL_ASCII[usize::from(b)]);
+    }
+    local
+        .chars()
+        .all(|c| c.is_alphanumeric() || u8::try_from(c).is_ok_and(|b| LOCAL_ASCII[usize::from(b)]))
 }
+
+/// The ASCII characters of a dot-atom local part: letters, digits, RFC 5322's specials
+/// and the dot.
+const LOCAL_ASCII: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'/'
+                    | b'='
+                    | b'?'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
+                    | b'.'
+            );
+        b += 1;
+    }
+    table
+};
 
 fn valid_domain(domain: &str) -> bool {
     if domain.eq_ignore_ascii_case("localhost") {
         return true;
     }
+    if domain.is_ascii() {
+        return valid_ascii_domain(domain.as_bytes());
+    }
+    valid_domain_by_chars(domain)
+}
+
+/// The rules of [`valid_domain_by_chars`] for the domains nearly every address has, in
+/// bytes: every character of ASCII text is one byte, and a letter or digit in ASCII is
+/// one in Unicode.
+fn valid_ascii_domain(domain: &[u8]) -> bool {
+    let mut labels = 0;
+    let mut last: &[u8] = &[];
+    for label in domain.split(|&b| b == b'.') {
+        let valid = !label.is_empty()
+            && label.len() <= 63
+            && label.first() != Some(&b'-')
+            && label.last() != Some(&b'-')
+            && label
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+        if !valid {
+            return false;
+        }
+        labels += 1;
+        last = label;
+    }
+    labels >= 2 && last.iter().all(u8::is_ascii_alphabetic) && last.len() >= 2
+}
+
+fn valid_domain_by_chars(domain: &str) -> bool {
     let mut labels = 0;
     let mut last = "";
     for label in domain.split('.') {
@@ -227,7 +269,43 @@ mod tests {
         }
     }
 
+    /// The local part as checked character by character, the reference for the byte
+    /// path that ASCII parts take.
+    fn valid_local_by_chars(local: &str) -> bool {
+        let mut one = [0u8; 4];
+        let mut after_dot = false;
+        !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && local.chars().all(|c| {
+                let dot = c == '.';
+                let special = "!#$%&'*+-/=?^_`{|}~.".contains(c.encode_utf8(&mut one) as &str);
+                let ok = !(dot && after_dot) && (c.is_alphanumeric() || special);
+                after_dot = dot;
+                ok
+            })
+    }
+
+    use proptest::strategy::Strategy as _;
+
     proptest::proptest! {
+        #[test]
+        fn ascii_domains_are_judged_as_by_characters(domain in proptest::prop_oneof![
+            "[a-zA-Z0-9.-]{0,12}|[ -~]{0,20}",
+            // Labels around the 63-character limit, top-level parts with digits.
+            proptest::collection::vec("[a-zA-Z0-9-]{0,3}|[a-z]{62,64}|[a-z]{0,2}[0-9]", 0..4)
+                .prop_map(|labels| labels.join(".")),
+        ]) {
+            proptest::prop_assert_eq!(valid_domain(&domain), domain.eq_ignore_ascii_case("localhost") || valid_domain_by_chars(&domain));
+            proptest::prop_assert_eq!(valid_ascii_domain(domain.as_bytes()), valid_domain_by_chars(&domain));
+        }
+
+        #[test]
+        fn local_parts_are_judged_as_by_characters(local in "[ -~]{0,12}|[a-z.]{0,70}|[a-zé.+_]{0,12}") {
+            proptest::prop_assert_eq!(valid_local(&local), valid_local_by_chars(&local));
+        }
+
         #[test]
         fn parse_owned_agrees_with_parse_on_any_text(input in "[ a-zA-Z0-9.@!#'+_~ÄäİéŁ-]{0,40}") {
             proptest::prop_assert_eq!(Email::parse_owned(input.clone()), Email::parse(&input));
