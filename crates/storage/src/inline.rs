@@ -201,11 +201,10 @@ struct RowCells<'a> {
 
 impl RowCells<'_> {
     fn get(&self, column: &str) -> Result<ValueRef<'_>, RepoError> {
-        let count = self.names.len();
-        let start = self.next.get();
-        let index = (0..count)
-            .map(|i| (start + i) % count)
-            .find(|&i| self.names[i] == column)
+        let start = self.next.get().min(self.names.len());
+        let index = (start..self.names.len())
+            .chain(0..start)
+            .find(|&i| self.names.get(i).is_some_and(|name| name == column))
             .ok_or_else(|| corrupt(column, "no such column"))?;
         self.next.set(index + 1);
         self.row.get_ref(index).map_err(|e| corrupt(column, e))
@@ -249,6 +248,9 @@ impl Cells for RowCells<'_> {
 /// Reads a stored timestamp as sqlx does: RFC 3339 (what it writes), else one of the
 /// forms SQLite's own date functions produce, taken as UTC.
 fn parse_time(text: &str) -> Option<Timestamp> {
+    if let Some(t) = parse_written(text) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
@@ -278,9 +280,95 @@ fn parse_time(text: &str) -> Option<Timestamp> {
     })
 }
 
+/// The one form sqlx writes, `2026-12-01T21:55:01.123456+00:00` (0 to 9 digits of
+/// fraction, `+00:00` or `Z`), read field by field: every row of a page carries two or
+/// three timestamps, and chrono's general RFC 3339 parser cost more than the rest of the
+/// row. `None` for anything else (including a leap second), which the general parsers
+/// then read.
+fn parse_written(text: &str) -> Option<Timestamp> {
+    let bytes = text.as_bytes();
+    let rest = bytes
+        .strip_suffix(b"+00:00")
+        .or_else(|| bytes.strip_suffix(b"Z"))?;
+    let (head, fraction) = rest.split_at_checked(19)?;
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        mo0,
+        mo1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        mi0,
+        mi1,
+        b':',
+        s0,
+        s1,
+    ] = <[u8; 19]>::try_from(head).ok()?
+    else {
+        return None;
+    };
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let nanos = match fraction {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let scale = 10u32.pow(9 - u32::try_from(digits.len()).ok()?);
+            number(digits)? * scale
+        }
+        _ => return None,
+    };
+    let year = i32::try_from(number(&[y0, y1, y2, y3])?).ok()?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, number(&[mo0, mo1])?, number(&[d0, d1])?)?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(
+        number(&[h0, h1])?,
+        number(&[mi0, mi1])?,
+        number(&[s0, s1])?,
+        nanos,
+    )?;
+    Some(date.and_time(time).and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// What sqlx writes reads back as the instant written, at every precision.
+        #[test]
+        fn written_timestamps_read_back(seconds in 0i64..253_402_300_799, nanos in 0u32..1_000_000_000, precision in 0usize..4) {
+            let at = DateTime::from_timestamp(seconds, nanos).ok_or(proptest::test_runner::TestCaseError::reject("out of range"))?;
+            let format = [SecondsFormat::AutoSi, SecondsFormat::Secs, SecondsFormat::Millis, SecondsFormat::Nanos][precision];
+            let text = at.to_rfc3339_opts(format, precision == 1);
+            let expected = DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).ok();
+            proptest::prop_assert!(expected.is_some());
+            proptest::prop_assert_eq!(parse_written(&text), expected);
+            proptest::prop_assert_eq!(parse_time(&text), expected);
+        }
+
+        /// Text of the written shape with any digits (days that do not exist, hour 24,
+        /// leap seconds) is read exactly as chrono reads it, or left to chrono.
+        #[test]
+        fn the_fast_reading_never_disagrees_with_chrono(text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,10})?(\\+00:00|Z|\\+01:00|)") {
+            let chrono = DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).ok();
+            if let Some(fast) = parse_written(&text) {
+                proptest::prop_assert_eq!(Some(fast), chrono);
+            }
+            if chrono.is_some() {
+                proptest::prop_assert_eq!(parse_time(&text), chrono);
+            }
+        }
+    }
 
     #[test]
     fn only_sqlite_files_are_read_inline() {
