@@ -40,7 +40,7 @@ const PREPARED: usize = 64;
 #[derive(Debug)]
 pub(crate) struct Inline {
     path: String,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Pooled>>,
     served: AtomicU64,
     stepped_aside: AtomicU64,
 }
@@ -98,9 +98,9 @@ impl Inline {
         statement: &Statement,
         map: &dyn Fn(&dyn Cells) -> Result<T, RepoError>,
     ) -> Option<Result<Vec<T>, RepoError>> {
-        let outcome = self.connection().and_then(|conn| {
-            let outcome = run(&conn, statement, map);
-            self.put_back(conn);
+        let outcome = self.connection().and_then(|mut pooled| {
+            let outcome = run(&mut pooled, statement, map);
+            self.put_back(pooled);
             outcome
         });
         match outcome {
@@ -115,10 +115,10 @@ impl Inline {
         }
     }
 
-    fn connection(&self) -> Result<Connection, StepAside> {
+    fn connection(&self) -> Result<Pooled, StepAside> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        if let Some(conn) = idle {
-            return Ok(conn);
+        if let Some(pooled) = idle {
+            return Ok(pooled);
         }
         // Opened read-write (a read-only handle cannot always join a WAL database) but
         // refusing writes, and never waiting for a lock.
@@ -129,20 +129,65 @@ impl Inline {
         conn.busy_timeout(Duration::ZERO)?;
         conn.pragma_update(None, "query_only", true)?;
         conn.set_prepared_statement_cache_capacity(PREPARED);
-        Ok(conn)
+        Ok(Pooled {
+            conn,
+            names: Vec::new(),
+        })
     }
 
-    fn put_back(&self, conn: Connection) {
+    fn put_back(&self, pooled: Pooled) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < KEPT
         {
-            idle.push(conn);
+            idle.push(pooled);
         }
     }
 }
 
+/// An idle connection, with the column names of the statements it has run.
+#[derive(Debug)]
+struct Pooled {
+    conn: Connection,
+    /// Each statement's SQL with its column names. Asking SQLite for them on every run
+    /// (a call and a UTF-8 check per column, and a `String` each) cost a twentieth of
+    /// a product page; a statement's names follow from its SQL, which is found here by
+    /// its length first and then one comparison (no hashing of the whole text).
+    names: Vec<(String, Vec<String>)>,
+}
+
+/// Where `sql`'s column names are in `known`, asking `prepared` for them the first time
+/// (and again should the count not match, as after a change of schema under `*`).
+fn names_of(
+    known: &mut Vec<(String, Vec<String>)>,
+    sql: &str,
+    prepared: &rusqlite::Statement<'_>,
+) -> usize {
+    let asked = || -> Vec<String> {
+        prepared
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
+    let found = known
+        .iter_mut()
+        .enumerate()
+        .find(|(_, (text, _))| text.len() == sql.len() && text == sql);
+    if let Some((at, (_, names))) = found {
+        if names.len() != prepared.column_count() {
+            *names = asked();
+        }
+        return at;
+    }
+    if known.len() >= PREPARED {
+        known.clear();
+    }
+    known.push((sql.to_owned(), asked()));
+    known.len() - 1
+}
+
 fn run<T>(
-    conn: &Connection,
+    pooled: &mut Pooled,
     statement: &Statement,
     map: &dyn Fn(&dyn Cells) -> Result<T, RepoError>,
 ) -> Result<Result<Vec<T>, RepoError>, StepAside> {
@@ -151,26 +196,32 @@ fn run<T>(
         None => Some(Vec::new()),
     }
     .ok_or(StepAside)?;
-    let mut prepared = conn.prepare_cached(&statement.sql)?;
-    // Looked up once per statement: SQLite's own look-up by name (`sqlite3_column_name`
-    // for every column, for every cell) was a tenth of a page's CPU.
-    let names: Vec<String> = prepared
-        .column_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let mut prepared = pooled.conn.prepare_cached(&statement.sql)?;
     let mut rows = prepared.query(rusqlite::params_from_iter(values))?;
+    let Some(first) = rows.next()? else {
+        return Ok(Ok(Vec::new()));
+    };
+    // The names are looked up once per statement (SQLite's own look-up by name, for
+    // every cell, was a tenth of a page's CPU), and only after the first step: a
+    // statement prepared before a change of schema is prepared again by that step.
+    let at = names_of(&mut pooled.names, &statement.sql, first.as_ref());
+    let names = pooled
+        .names
+        .get(at)
+        .map_or(&[][..], |(_, names)| names.as_slice());
     let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
+    let mut next = Some(first);
+    while let Some(row) = next {
         let cells = RowCells {
             row,
-            names: &names,
+            names,
             next: Cell::new(0),
         };
         match map(&cells) {
             Ok(value) => out.push(value),
             Err(e) => return Ok(Err(e)),
         }
+        next = rows.next()?;
     }
     Ok(Ok(out))
 }
@@ -430,6 +481,47 @@ mod tests {
                 stepped_aside: 1
             }
         );
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    /// Statements with different columns, run in turn on one connection, each read
+    /// their own names; a statement whose columns changed with the schema reads the new.
+    #[test]
+    fn each_statement_reads_its_own_column_names() -> Result<(), rusqlite::Error> {
+        let dir = std::env::temp_dir().join(format!("catalog-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let path = dir.join("names.db");
+        let writer = Connection::open(&path)?;
+        writer.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (a INTEGER, b INTEGER); \
+             INSERT INTO t VALUES (1, 2);",
+        )?;
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let inline = Inline::for_url(&url).ok_or(rusqlite::Error::InvalidQuery)?;
+        let sql = |text: &str| Statement::from_string(sea_orm::DbBackend::Sqlite, text);
+        let (ab, ba, all) = (
+            sql("SELECT a, b FROM t"),
+            sql("SELECT b, a FROM t"),
+            sql("SELECT * FROM t"),
+        );
+        let read = |c: &dyn Cells| Ok((c.int("a")?, c.int("b")?));
+        for _ in 0..3 {
+            for statement in [&ab, &ba, &all] {
+                let rows = inline.rows(statement, &read).map(Result::ok);
+                assert_eq!(
+                    rows,
+                    Some(Some(vec![(Some(1), Some(2))])),
+                    "{}",
+                    statement.sql
+                );
+            }
+        }
+        writer.execute_batch("ALTER TABLE t ADD COLUMN c INTEGER; UPDATE t SET c = 3;")?;
+        let with_c = |c: &dyn Cells| Ok((c.int("a")?, c.int("c")?));
+        let rows = inline.rows(&all, &with_c).map(Result::ok);
+        assert_eq!(rows, Some(Some(vec![(Some(1), Some(3))])));
         drop(writer);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
