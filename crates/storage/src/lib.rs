@@ -7,6 +7,7 @@ mod convert;
 mod entities;
 mod error;
 mod groups;
+mod held;
 mod inline;
 mod outbox;
 mod products;
@@ -31,6 +32,8 @@ pub struct Store {
     counts: std::sync::Arc<products::Counts>,
     /// SQLite files only: the hot reads' path around sqlx (see [`inline`]).
     inline: Option<std::sync::Arc<inline::Inline>>,
+    /// PostgreSQL only: the hot reads' connections kept aside (see [`held`]).
+    held: Option<std::sync::Arc<held::Held>>,
 }
 
 /// Which database a URL names.
@@ -108,8 +111,14 @@ impl Store {
             .await
             .map_err(|e| StorageError::Connect(redact(&e)))?;
         let mut store = Self::from_connection(db);
-        if backend == Backend::Sqlite {
-            store.inline = inline::Inline::for_url(url).map(std::sync::Arc::new);
+        match backend {
+            Backend::Sqlite => {
+                store.inline = inline::Inline::for_url(url).map(std::sync::Arc::new);
+            }
+            Backend::Postgres => {
+                let pool = store.db.get_postgres_connection_pool().clone();
+                store.held = Some(std::sync::Arc::new(held::Held::new(pool)));
+            }
         }
         Ok(store)
     }
@@ -120,6 +129,7 @@ impl Store {
             db,
             counts: std::sync::Arc::default(),
             inline: None,
+            held: None,
         }
     }
 
@@ -229,7 +239,14 @@ impl Store {
         {
             return rows;
         }
-        let rows = self.db.query_all_raw(statement).await.map_err(error::db)?;
+        let rows = match &self.held {
+            Some(held) => held.rows(&statement).await,
+            None => None,
+        };
+        let rows = match rows {
+            Some(rows) => rows?,
+            None => self.db.query_all_raw(statement).await.map_err(error::db)?,
+        };
         rows.iter().map(|row| map(row)).collect()
     }
 
@@ -247,6 +264,9 @@ impl Store {
     /// # Errors
     /// [`StorageError::Database`].
     pub async fn close(self) -> Result<(), StorageError> {
+        if let Some(held) = &self.held {
+            held.release();
+        }
         self.db.close().await.map_err(StorageError::from)
     }
 }

@@ -1,0 +1,234 @@
+//! PostgreSQL's hot reads, on connections kept out of sqlx's pool between them.
+//!
+//! sqlx tests every connection as it comes back to its pool: a Sync message and a wait
+//! for the server's answer. A page makes two reads (who is asking, then what they see),
+//! so it made four round trips to the server, and on a machine the server shares, each
+//! round trip is two context switches. Here a connection that has just answered a read
+//! in full is kept aside for the next one instead, without that test: its protocol
+//! state is known to be clean, because the read ran to its end. A read that does not
+//! (an error, or a request dropped half-way) lets its connection go back to the pool the
+//! usual way, tested as before; so does one kept aside longer than the pool would trust
+//! it without a test.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use catalog_domain::ports::RepoError;
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::postgres::{PgArguments, PgPool};
+use sea_orm::sqlx::query::Query;
+use sea_orm::sqlx::{self, Postgres};
+use sea_orm::{DbErr, QueryResult, RuntimeErr, Statement, Value};
+
+/// Connections kept aside at most: as many as reads are usually under way at once on
+/// two cores; past that they go back to the pool, which holds sixteen in all.
+const KEPT: usize = 8;
+
+/// How long a connection may wait here and still be used untested: the pool's own rule
+/// (`test_before_acquire_if_idle_for`) for the connections it hands out.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub(crate) struct Held {
+    pool: PgPool,
+    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+}
+
+impl Held {
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The statement's rows; `None` for a statement binding a type this path does not
+    /// bind (it then runs through sea-orm as before).
+    pub(crate) async fn rows(
+        &self,
+        statement: &Statement,
+    ) -> Option<Result<Vec<QueryResult>, RepoError>> {
+        let query = bound(statement)?;
+        let mut conn = match self.take() {
+            Some(conn) => conn,
+            None => match self.pool.acquire().await {
+                Ok(conn) => conn,
+                Err(e) => return Some(Err(crate::error::db(acquire_error(e)))),
+            },
+        };
+        // Should this future be dropped while the query runs, `conn` is dropped with it
+        // and goes back to the pool, which tests it: nothing half-read is kept here.
+        let rows = match query.fetch_all(&mut *conn).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                drop(conn);
+                return Some(Err(crate::error::db(DbErr::Query(RuntimeErr::SqlxError(
+                    e.into(),
+                )))));
+            }
+        };
+        self.keep(conn);
+        Some(Ok(rows.into_iter().map(QueryResult::from).collect()))
+    }
+
+    fn take(&self) -> Option<PoolConnection<Postgres>> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some((conn, since)) = idle.pop() {
+            if since.elapsed() < TRUSTED_FOR {
+                return Some(conn);
+            }
+            // Back to the pool, which tests it before handing it out again.
+            drop(conn);
+        }
+        None
+    }
+
+    fn keep(&self, conn: PoolConnection<Postgres>) {
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        if idle.len() < KEPT {
+            idle.push((conn, Instant::now()));
+        }
+    }
+
+    /// Hands every kept connection back to the pool (before the pool closes, which
+    /// waits for all of its connections).
+    pub(crate) fn release(&self) {
+        let kept = match self.idle.lock() {
+            Ok(mut idle) => std::mem::take(&mut *idle),
+            Err(_) => return,
+        };
+        drop(kept);
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // A connection dropped into its pool is returned by a task; without a runtime
+        // (a store dropped after its runtime ended) there is none to run it, so the
+        // connections are closed as they are instead.
+        if tokio::runtime::Handle::try_current().is_err()
+            && let Ok(idle) = self.idle.get_mut()
+        {
+            for (conn, _) in idle.drain(..) {
+                drop(conn.leak());
+            }
+        }
+    }
+}
+
+fn acquire_error(e: sqlx::Error) -> DbErr {
+    match e {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => {
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed)
+        }
+        other => DbErr::Conn(RuntimeErr::SqlxError(other.into())),
+    }
+}
+
+/// The statement with its values bound as sea-orm binds them for PostgreSQL (the same
+/// Rust types, so the same parameter types); `None` when one is of a type the hot reads
+/// do not use.
+fn bound(statement: &Statement) -> Option<Query<'_, Postgres, PgArguments>> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.sql.as_str()));
+    let Some(values) = &statement.values else {
+        return Some(query);
+    };
+    for value in &values.0 {
+        query = match value {
+            Value::Bool(v) => query.bind(*v),
+            Value::Int(v) => query.bind(*v),
+            Value::BigInt(v) => query.bind(*v),
+            Value::String(v) => query.bind(v.as_deref()),
+            Value::ChronoDateTimeUtc(v) => query.bind(*v),
+            _ => return None,
+        };
+    }
+    Some(query)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::testing::TestDatabase;
+    use sea_orm::DbBackend;
+
+    impl Held {
+        fn kept(&self) -> usize {
+            self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+        }
+    }
+
+    fn number(rows: &[QueryResult]) -> i64 {
+        rows.first()
+            .and_then(|row| row.try_get::<i64>("", "n").ok())
+            .unwrap_or(-1)
+    }
+
+    /// A connection is kept only after a read it answered in full: not after a read
+    /// dropped half-way (its answer may still be on the wire), not after an error, and
+    /// not once it has waited longer than the pool trusts a connection untested.
+    #[tokio::test]
+    async fn only_connections_that_answered_in_full_are_kept() {
+        let Some(db) = TestDatabase::postgres().await.unwrap() else {
+            return;
+        };
+        let held = db
+            .store
+            .held
+            .clone()
+            .expect("a PostgreSQL store keeps connections");
+        let read = |n: i64| {
+            Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT $1::bigint AS n",
+                [n.into()],
+            )
+        };
+
+        let first = held.rows(&read(7)).await.unwrap().unwrap();
+        assert_eq!((number(&first), held.kept()), (7, 1));
+
+        let slow = Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT 8::bigint AS n FROM pg_sleep(0.5)",
+        );
+        let dropped = tokio::time::timeout(Duration::from_millis(50), held.rows(&slow)).await;
+        assert!(dropped.is_err(), "the slow read was cut short");
+        assert_eq!(held.kept(), 0, "its connection went back to the pool");
+        // The next read is answered with its own rows, not the dropped read's.
+        let next = held.rows(&read(9)).await.unwrap().unwrap();
+        assert_eq!((number(&next), held.kept()), (9, 1));
+
+        let failing = Statement::from_string(DbBackend::Postgres, "SELECT 1 / 0 AS n");
+        assert!(held.rows(&failing).await.unwrap().is_err());
+        assert_eq!(held.kept(), 0, "a connection that failed is not kept");
+
+        let again = held.rows(&read(10)).await.unwrap().unwrap();
+        assert_eq!(number(&again), 10);
+        tokio::time::sleep(TRUSTED_FOR + Duration::from_millis(100)).await;
+        assert!(held.take().is_none(), "too long aside to be used untested");
+
+        db.drop_database().await.unwrap();
+    }
+
+    #[test]
+    fn values_are_bound_as_sea_orm_binds_them_or_not_at_all() {
+        let with = |values: Vec<Value>| {
+            Statement::from_sql_and_values(DbBackend::Postgres, "SELECT 1", values)
+        };
+        let supported = with(vec![
+            Value::Bool(Some(true)),
+            Value::Int(None),
+            Value::BigInt(Some(3)),
+            Value::String(Some("a".into())),
+            Value::ChronoDateTimeUtc(None),
+        ]);
+        assert!(bound(&supported).is_some());
+        assert!(bound(&with(vec![Value::Double(Some(1.5))])).is_none());
+    }
+}
