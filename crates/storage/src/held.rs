@@ -20,8 +20,10 @@ use sea_orm::sqlx::query::Query;
 use sea_orm::sqlx::{self, Postgres};
 use sea_orm::{DbErr, QueryResult, RuntimeErr, Statement, Value};
 
-/// Connections kept aside at most: as many as reads are usually under way at once on
-/// two cores; past that they go back to the pool, which holds sixteen in all.
+/// Hot reads under way at once, and connections kept aside at most: half of the pool's
+/// sixteen, so that the other queries always find one there. Reads beyond that wait
+/// their turn in order: a read arriving just as a connection came back must not take it
+/// ahead of reads already waiting (they waited hundreds of milliseconds that way).
 const KEPT: usize = 8;
 
 /// How long a connection may wait here and still be used untested: the pool's own rule
@@ -32,6 +34,7 @@ const TRUSTED_FOR: Duration = Duration::from_secs(1);
 pub(crate) struct Held {
     pool: PgPool,
     idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    turns: tokio::sync::Semaphore,
 }
 
 impl Held {
@@ -39,6 +42,7 @@ impl Held {
         Self {
             pool,
             idle: Mutex::new(Vec::new()),
+            turns: tokio::sync::Semaphore::new(KEPT),
         }
     }
 
@@ -49,6 +53,9 @@ impl Held {
         statement: &Statement,
     ) -> Option<Result<Vec<QueryResult>, RepoError>> {
         let query = bound(statement)?;
+        // First come, first served (tokio's semaphore is fair); held until the read ends
+        // or is dropped.
+        let _turn = self.turns.acquire().await.ok()?;
         let mut conn = match self.take() {
             Some(conn) => conn,
             None => match self.pool.acquire().await {
@@ -213,6 +220,69 @@ mod tests {
         tokio::time::sleep(TRUSTED_FOR + Duration::from_millis(100)).await;
         assert!(held.take().is_none(), "too long aside to be used untested");
 
+        db.drop_database().await.unwrap();
+    }
+
+    /// Reads beyond the connections kept wait their turn in the order they came: of
+    /// many slow reads started one after the other, the last to start end last, and no
+    /// more connections than kept are ever taken from the pool for hot reads.
+    #[tokio::test]
+    async fn reads_take_their_turns_in_order() {
+        let Some(db) = TestDatabase::postgres().await.unwrap() else {
+            return;
+        };
+        let held = db
+            .store
+            .held
+            .clone()
+            .expect("a PostgreSQL store keeps connections");
+        // Connections opened first: opening one takes longer than a read, and would
+        // muddle the order.
+        let warm: Vec<_> = (0..KEPT as i64)
+            .map(|n| {
+                let held = held.clone();
+                tokio::spawn(async move {
+                    let slow = Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        "SELECT $1::bigint AS n FROM pg_sleep(0.05)",
+                        [n.into()],
+                    );
+                    held.rows(&slow).await.unwrap().unwrap()
+                })
+            })
+            .collect();
+        for read in warm {
+            read.await.unwrap();
+        }
+        assert_eq!(held.kept(), KEPT);
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut reads = Vec::new();
+        for n in 0..(3 * KEPT as i64) {
+            let (held, order) = (held.clone(), order.clone());
+            reads.push(tokio::spawn(async move {
+                let slow = Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT $1::bigint AS n FROM pg_sleep(0.05)",
+                    [n.into()],
+                );
+                let rows = held.rows(&slow).await.unwrap().unwrap();
+                order.lock().unwrap().push(number(&rows));
+            }));
+            // Started one after the other, so that their order is known.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        for read in reads {
+            read.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        assert_eq!(order.len(), 3 * KEPT);
+        let last_wave: Vec<i64> = order.iter().skip(2 * KEPT).copied().collect();
+        assert!(
+            last_wave.iter().all(|&n| n >= 2 * KEPT as i64),
+            "the last {KEPT} reads to start end last: {order:?}"
+        );
+        assert!(held.kept() <= KEPT);
+        assert!(db.store.db.get_postgres_connection_pool().size() as usize <= KEPT + 1);
         db.drop_database().await.unwrap();
     }
 
