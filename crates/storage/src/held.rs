@@ -176,19 +176,25 @@ mod tests {
             .unwrap_or(-1)
     }
 
-    /// A connection is kept only after a read it answered in full: not after a read
-    /// dropped half-way (its answer may still be on the wire), not after an error, and
-    /// not once it has waited longer than the pool trusts a connection untested.
-    #[tokio::test]
-    async fn only_connections_that_answered_in_full_are_kept() {
-        let Some(db) = TestDatabase::postgres().await.unwrap() else {
-            return;
-        };
+    /// A fresh PostgreSQL store and its kept connections; `None` without a server.
+    async fn postgres() -> Option<(TestDatabase, std::sync::Arc<Held>)> {
+        let db = TestDatabase::postgres().await.unwrap()?;
         let held = db
             .store
             .held
             .clone()
             .expect("a PostgreSQL store keeps connections");
+        Some((db, held))
+    }
+
+    /// A connection is kept only after a read it answered in full: not after a read
+    /// dropped half-way (its answer may still be on the wire), not after an error, and
+    /// not once it has waited longer than the pool trusts a connection untested.
+    #[tokio::test]
+    async fn only_connections_that_answered_in_full_are_kept() {
+        let Some((db, held)) = postgres().await else {
+            return;
+        };
         let read = |n: i64| {
             Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -228,14 +234,9 @@ mod tests {
     /// more connections than kept are ever taken from the pool for hot reads.
     #[tokio::test]
     async fn reads_take_their_turns_in_order() {
-        let Some(db) = TestDatabase::postgres().await.unwrap() else {
+        let Some((db, held)) = postgres().await else {
             return;
         };
-        let held = db
-            .store
-            .held
-            .clone()
-            .expect("a PostgreSQL store keeps connections");
         // Connections opened first: opening one takes longer than a read, and would
         // muddle the order.
         let warm: Vec<_> = (0..KEPT as i64)
