@@ -20,12 +20,6 @@ use sea_orm::sqlx::query::Query;
 use sea_orm::sqlx::{self, Postgres};
 use sea_orm::{DbErr, QueryResult, RuntimeErr, Statement, Value};
 
-/// Hot reads under way at once, and connections kept aside at most: half of the pool's
-/// sixteen, so that the other queries always find one there. Reads beyond that wait
-/// their turn in order: a read arriving just as a connection came back must not take it
-/// ahead of reads already waiting (they waited hundreds of milliseconds that way).
-const KEPT: usize = 8;
-
 /// How long a connection may wait here and still be used untested: the pool's own rule
 /// (`test_before_acquire_if_idle_for`) for the connections it hands out.
 const TRUSTED_FOR: Duration = Duration::from_secs(1);
@@ -34,15 +28,24 @@ const TRUSTED_FOR: Duration = Duration::from_secs(1);
 pub(crate) struct Held {
     pool: PgPool,
     idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    /// Hot reads under way at once, and connections kept aside at most: half of the
+    /// pool, so that the other queries always find one there. Reads beyond that wait
+    /// their turn in order: a read arriving just as a connection came back must not take
+    /// it ahead of reads already waiting (they waited hundreds of milliseconds that way).
+    limit: usize,
     turns: tokio::sync::Semaphore,
 }
 
 impl Held {
     pub(crate) fn new(pool: PgPool) -> Self {
+        let limit = usize::try_from(pool.options().get_max_connections() / 2)
+            .unwrap_or(1)
+            .max(1);
         Self {
             pool,
             idle: Mutex::new(Vec::new()),
-            turns: tokio::sync::Semaphore::new(KEPT),
+            limit,
+            turns: tokio::sync::Semaphore::new(limit),
         }
     }
 
@@ -94,7 +97,7 @@ impl Held {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
-        if idle.len() < KEPT {
+        if idle.len() < self.limit {
             idle.push((conn, Instant::now()));
         }
     }
@@ -237,9 +240,12 @@ mod tests {
         let Some((db, held)) = postgres().await else {
             return;
         };
+        let limit = held.limit;
+        assert_eq!(limit, 8, "half of the pool's sixteen");
+        let wave = i64::try_from(limit).unwrap();
         // Connections opened first: opening one takes longer than a read, and would
         // muddle the order.
-        let warm: Vec<_> = (0..KEPT as i64)
+        let warm: Vec<_> = (0..wave)
             .map(|n| {
                 let held = held.clone();
                 tokio::spawn(async move {
@@ -255,10 +261,10 @@ mod tests {
         for read in warm {
             read.await.unwrap();
         }
-        assert_eq!(held.kept(), KEPT);
+        assert_eq!(held.kept(), limit);
         let order = std::sync::Arc::new(Mutex::new(Vec::new()));
         let mut reads = Vec::new();
-        for n in 0..(3 * KEPT as i64) {
+        for n in 0..(3 * wave) {
             let (held, order) = (held.clone(), order.clone());
             reads.push(tokio::spawn(async move {
                 let slow = Statement::from_sql_and_values(
@@ -276,14 +282,14 @@ mod tests {
             read.await.unwrap();
         }
         let order = order.lock().unwrap().clone();
-        assert_eq!(order.len(), 3 * KEPT);
-        let last_wave: Vec<i64> = order.iter().skip(2 * KEPT).copied().collect();
+        assert_eq!(order.len(), 3 * limit);
+        let last_wave: Vec<i64> = order.iter().skip(2 * limit).copied().collect();
         assert!(
-            last_wave.iter().all(|&n| n >= 2 * KEPT as i64),
-            "the last {KEPT} reads to start end last: {order:?}"
+            last_wave.iter().all(|&n| n >= 2 * wave),
+            "the last {limit} reads to start end last: {order:?}"
         );
-        assert!(held.kept() <= KEPT);
-        assert!(db.store.db.get_postgres_connection_pool().size() as usize <= KEPT + 1);
+        assert!(held.kept() <= limit);
+        assert!(db.store.db.get_postgres_connection_pool().size() as usize <= limit + 1);
         db.drop_database().await.unwrap();
     }
 

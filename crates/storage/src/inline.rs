@@ -443,19 +443,25 @@ mod tests {
         assert!(parse_time("yesterday").is_none());
     }
 
+    /// A database file in a directory of its own (gone with the directory), set up by
+    /// `schema` through a writer connection, and the inline reader of it.
+    fn scratch(schema: &str) -> Result<(tempfile::TempDir, Connection, Inline), rusqlite::Error> {
+        let dir = tempfile::tempdir().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let path = dir.path().join("catalog.db");
+        let writer = Connection::open(&path)?;
+        writer.execute_batch(schema)?;
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let inline = Inline::for_url(&url).ok_or(rusqlite::Error::InvalidQuery)?;
+        Ok((dir, writer, inline))
+    }
+
     /// A database in rollback-journal mode, which (unlike WAL) makes readers wait while
     /// a writer holds it: the read steps aside at once, and is inline again afterwards.
     #[test]
     fn a_read_that_would_wait_steps_aside_at_once() -> Result<(), rusqlite::Error> {
-        let dir = std::env::temp_dir().join(format!("catalog-inline-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|_| rusqlite::Error::InvalidQuery)?;
-        let path = dir.join("busy.db");
-        let writer = Connection::open(&path)?;
-        writer.execute_batch(
+        let (_dir, writer, inline) = scratch(
             "PRAGMA journal_mode = DELETE; CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (7);",
         )?;
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let inline = Inline::for_url(&url).ok_or(rusqlite::Error::InvalidQuery)?;
         let statement = Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT n FROM t");
         let read = |c: &dyn Cells| c.int("n");
 
@@ -482,7 +488,6 @@ mod tests {
             }
         );
         drop(writer);
-        let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
 
@@ -490,16 +495,10 @@ mod tests {
     /// their own names; a statement whose columns changed with the schema reads the new.
     #[test]
     fn each_statement_reads_its_own_column_names() -> Result<(), rusqlite::Error> {
-        let dir = std::env::temp_dir().join(format!("catalog-names-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|_| rusqlite::Error::InvalidQuery)?;
-        let path = dir.join("names.db");
-        let writer = Connection::open(&path)?;
-        writer.execute_batch(
+        let (_dir, writer, inline) = scratch(
             "PRAGMA journal_mode = WAL; CREATE TABLE t (a INTEGER, b INTEGER); \
              INSERT INTO t VALUES (1, 2);",
         )?;
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let inline = Inline::for_url(&url).ok_or(rusqlite::Error::InvalidQuery)?;
         let sql = |text: &str| Statement::from_string(sea_orm::DbBackend::Sqlite, text);
         let (ab, ba, all) = (
             sql("SELECT a, b FROM t"),
@@ -523,7 +522,6 @@ mod tests {
         let rows = inline.rows(&all, &with_c).map(Result::ok);
         assert_eq!(rows, Some(Some(vec![(Some(1), Some(3))])));
         drop(writer);
-        let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
 
