@@ -239,15 +239,25 @@ impl Store {
         {
             return rows;
         }
+        // sqlx's acquire and fetch futures take kilobytes, which every caller's future
+        // would carry and copy on each request; boxed, they are paid for only when the
+        // read goes through the pool.
+        let rows = Box::pin(self.pooled_rows(statement)).await?;
+        rows.iter().map(|row| map(row)).collect()
+    }
+
+    async fn pooled_rows(
+        &self,
+        statement: sea_orm::Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, catalog_domain::ports::RepoError> {
         let rows = match &self.held {
             Some(held) => held.rows(&statement).await,
             None => None,
         };
-        let rows = match rows {
-            Some(rows) => rows?,
-            None => self.db.query_all_raw(statement).await.map_err(error::db)?,
-        };
-        rows.iter().map(|row| map(row)).collect()
+        match rows {
+            Some(rows) => rows,
+            None => self.db.query_all_raw(statement).await.map_err(error::db),
+        }
     }
 
     /// Runs a statement that returns nothing; for tests and tooling.

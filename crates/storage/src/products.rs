@@ -924,4 +924,22 @@ mod tests {
             .collect();
         assert_eq!(grouped, vec![(2, vec![5, 6, 7]), (1, vec![]), (3, vec![9])]);
     }
+
+    /// What a hot read's future holds is copied as it is built and moved into its
+    /// caller's: sqlx's acquire and fetch futures (kilobytes) stay boxed behind the pool
+    /// path, or every page copies them several times over.
+    #[tokio::test]
+    async fn hot_read_futures_stay_small() -> Result<(), Box<dyn std::error::Error>> {
+        let store = Store::connect("sqlite::memory:").await?;
+        let page = PageRequest::new(1, 20).ok_or("no such page")?;
+        let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT 1");
+        let sizes = [
+            std::mem::size_of_val(&store.hot_rows(statement, true, |_| Ok(()))),
+            std::mem::size_of_val(&store.page_rows(ProductScope::All, page, &[1], true)),
+            std::mem::size_of_val(&store.session_with_user("key", Timestamp::default())),
+            std::mem::size_of_val(&store.token_holder("digest")),
+        ];
+        assert!(sizes.iter().all(|&size| size < 1024), "{sizes:?}");
+        Ok(())
+    }
 }
