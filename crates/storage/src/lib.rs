@@ -250,14 +250,12 @@ impl Store {
         &self,
         statement: sea_orm::Statement,
     ) -> Result<Vec<sea_orm::QueryResult>, catalog_domain::ports::RepoError> {
-        let rows = match &self.held {
-            Some(held) => held.rows(&statement).await,
-            None => None,
-        };
-        match rows {
-            Some(rows) => rows,
-            None => self.db.query_all_raw(statement).await.map_err(error::db),
+        if let Some(held) = &self.held
+            && let Some(rows) = held.rows(&statement).await
+        {
+            return rows;
         }
+        self.db.query_all_raw(statement).await.map_err(error::db)
     }
 
     /// Runs a statement that returns nothing; for tests and tooling.
