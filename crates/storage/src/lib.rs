@@ -218,6 +218,12 @@ impl Store {
         &self.db
     }
 
+    /// How many index entries the product listings have stepped over to reach their
+    /// pages since the store opened.
+    pub fn listing_entries_skipped(&self) -> u64 {
+        self.counts.skipped()
+    }
+
     /// How many hot reads took the inline path and how many stepped aside to sqlx;
     /// `None` where there is no inline path (PostgreSQL, in-memory SQLite).
     pub fn inline_reads(&self) -> Option<InlineReads> {

@@ -1179,3 +1179,110 @@ db_test!(many_users_are_inserted_in_batches, |db| {
         "all or nothing"
     );
 });
+
+db_test!(deep_pages_start_from_anchors_that_writes_move, |db| {
+    let ann = UserRepository::insert(&db.store, new_user("ann@example.com"))
+        .await
+        .unwrap();
+    let bob = UserRepository::insert(&db.store, new_user("bob@example.com"))
+        .await
+        .unwrap();
+    let cat = category(&db.store, "Misc").await;
+    let batch = (0..400)
+        .map(|i| NewProduct {
+            // Some of Bob's are drafts, so that his listing merges two branches.
+            is_published: i % 7 != 0,
+            ..new_product(
+                if i % 2 == 0 { ann.id } else { bob.id },
+                cat.id,
+                &format!("P{i}"),
+                "1.00",
+                i,
+            )
+        })
+        .collect();
+    ProductRepository::insert_many(&db.store, batch)
+        .await
+        .unwrap();
+    let store = &db.store;
+    let page = |scope: ProductScope, n: u64| async move {
+        ProductRepository::list(store, scope, PageRequest::new(n, 20).unwrap())
+            .await
+            .unwrap()
+    };
+    let ids = |p: &catalog_domain::Page<Product>| p.items.iter().map(|p| p.id).collect::<Vec<_>>();
+    // The whole listing, as a store of its own reads it (leaving this one's anchors be).
+    let reader = catalog_storage::Store::connect(&db.url).await.unwrap();
+    let reader = &reader;
+    let full = |scope| async move {
+        let mut all = Vec::new();
+        for n in 1..=5 {
+            all.extend(
+                ProductRepository::list(reader, scope, PageRequest::new(n, 100).unwrap())
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|p| p.id),
+            );
+        }
+        all
+    };
+    for scope in [ProductScope::All, ProductScope::PublishedOrOwnedBy(bob.id)] {
+        let expected = full(scope).await;
+        let total = expected.len();
+        // Page 8 starts 140 entries from the newest end, page 12 (of 20 or fewer)
+        // 220 entries from the newest, which is nearer the oldest end.
+        for (n, from, direction_skip) in [(8, 140, 140), (12, 220, total - 240)] {
+            let skipped = db.store.listing_entries_skipped();
+            let first = page(scope, n).await;
+            assert_eq!(ids(&first), expected[from..from + 20], "{scope:?} page {n}");
+            assert_eq!(
+                db.store.listing_entries_skipped() - skipped,
+                direction_skip as u64
+            );
+            // Read again, the page starts at its anchor and steps over nothing.
+            let skipped = db.store.listing_entries_skipped();
+            assert_eq!(ids(&page(scope, n).await), ids(&first));
+            assert_eq!(
+                db.store.listing_entries_skipped(),
+                skipped,
+                "{scope:?} page {n}"
+            );
+        }
+        // The page after one read steps over that page only, not everything before it.
+        let skipped = db.store.listing_entries_skipped();
+        assert_eq!(ids(&page(scope, 9).await), expected[160..180]);
+        assert_eq!(db.store.listing_entries_skipped() - skipped, 20);
+    }
+    // A new product moves every page by one: the anchors of this process go with it.
+    let before = ids(&page(ProductScope::All, 8).await);
+    let newest = ProductRepository::insert(
+        &db.store,
+        new_product(ann.id, cat.id, "Newest", "1.00", 1_000),
+    )
+    .await
+    .unwrap();
+    let after = ids(&page(ProductScope::All, 8).await);
+    assert_eq!(after[1..], before[..19], "one place later");
+    assert_eq!(full(ProductScope::All).await[0], newest.id);
+    // Another process's writes move them too, once the counts are trusted no more, even
+    // when they leave the total as it was (a product in, the oldest out).
+    let oldest = *full(ProductScope::All).await.last().unwrap();
+    let other = catalog_storage::Store::connect(&db.url).await.unwrap();
+    let elsewhere = ProductRepository::insert(
+        &other,
+        new_product(bob.id, cat.id, "From elsewhere", "1.00", 2_000),
+    )
+    .await
+    .unwrap();
+    ProductRepository::delete(&other, oldest).await.unwrap();
+    other.close().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let later = ids(&page(ProductScope::All, 8).await);
+    assert_eq!(later[1..], after[..19], "one more place later");
+    assert_eq!(
+        full(ProductScope::All).await[..2],
+        [elsewhere.id, newest.id]
+    );
+});
