@@ -4,8 +4,8 @@
 use catalog_domain::Timestamp;
 use catalog_domain::ports::RepoError;
 use catalog_domain::product::{
-    Category, CategoryId, CategoryName, Description, Money, OwnerRef, Product, ProductId,
-    ProductName, Version, VersionId, VersionName, VersionNumber,
+    Category, CategoryId, CategoryName, CategoryRef, Description, Money, OwnerRef, Product,
+    ProductId, ProductName, Version, VersionId, VersionName, VersionNumber,
 };
 use catalog_domain::user::{
     Country, Email, PasswordHash, PendingPassword, PersonName, Phone, User, UserId,
@@ -90,7 +90,7 @@ pub(crate) fn version(m: version::Model) -> Result<Version, RepoError> {
 
 pub(crate) fn product(
     m: product::Model,
-    category_row: category::Model,
+    category_name: String,
     owner_email: String,
 ) -> Result<Product, RepoError> {
     Ok(Product {
@@ -99,7 +99,11 @@ pub(crate) fn product(
         description: Description::parse_owned(m.description)
             .map_err(|e| corrupt("products.description", e))?,
         image: m.image,
-        category: category(category_row)?,
+        category: CategoryRef {
+            id: CategoryId(m.category_id),
+            name: CategoryName::parse_owned(category_name)
+                .map_err(|e| corrupt("categories.name", e))?,
+        },
         price: Money::from_cents(m.price_cents).map_err(|e| corrupt("products.price_cents", e))?,
         is_published: m.is_published,
         moderation_locked: m.moderation_locked,

@@ -252,11 +252,15 @@ struct RowCells<'a> {
 
 impl RowCells<'_> {
     fn get(&self, column: &str) -> Result<ValueRef<'_>, RepoError> {
-        let start = self.next.get().min(self.names.len());
-        let index = (start..self.names.len())
-            .chain(0..start)
-            .find(|&i| self.names.get(i).is_some_and(|name| name == column))
-            .ok_or_else(|| corrupt(column, "no such column"))?;
+        let start = self.next.get();
+        let index = if self.names.get(start).is_some_and(|name| name == column) {
+            start
+        } else {
+            self.names
+                .iter()
+                .position(|name| name == column)
+                .ok_or_else(|| corrupt(column, "no such column"))?
+        };
         self.next.set(index + 1);
         self.row.get_ref(index).map_err(|e| corrupt(column, e))
     }

@@ -106,7 +106,6 @@ struct ProductRow {
     created_at: Timestamp,
     updated_at: Timestamp,
     category_name: String,
-    category_description: String,
     owner_email: String,
 }
 
@@ -126,20 +125,11 @@ impl ProductRow {
             created_at: present(c.time("created_at")?, "products.created_at")?,
             updated_at: present(c.time("updated_at")?, "products.updated_at")?,
             category_name: present(c.text("category_name")?, "categories.name")?,
-            category_description: present(
-                c.text("category_description")?,
-                "categories.description",
-            )?,
             owner_email: present(c.text("owner_email")?, "users.email")?,
         })
     }
 
     fn into_product(self) -> Result<Product, RepoError> {
-        let category = category::Model {
-            id: self.category_id,
-            name: self.category_name,
-            description: self.category_description,
-        };
         let model = product::Model {
             id: self.id,
             name: self.name,
@@ -153,7 +143,7 @@ impl ProductRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
         };
-        convert::product(model, category, self.owner_email)
+        convert::product(model, self.category_name, self.owner_email)
     }
 }
 
@@ -166,7 +156,7 @@ macro_rules! product_joins {
 /// What a [`ProductRow`] reads, from [`PRODUCT_TABLES`].
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
     p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
-    p.updated_at, c.name AS category_name, c.description AS category_description, \
+    p.updated_at, c.name AS category_name, \
     u.email AS owner_email";
 const PRODUCT_TABLES: &str = concat!("products p ", product_joins!());
 /// The category and owner of a product `p` (which may itself be joined to something).
@@ -990,7 +980,6 @@ mod tests {
             created_at: Timestamp::default(),
             updated_at: Timestamp::default(),
             category_name: "Tools".into(),
-            category_description: String::new(),
             owner_email: "ann@example.com".into(),
         }
     }

@@ -162,6 +162,14 @@ pub struct Category {
     pub description: Description,
 }
 
+/// A category as a product names it. Its description is the category's own page's to
+/// show: no product page or document does, and every product read would carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRef {
+    pub id: CategoryId,
+    pub name: CategoryName,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCategory {
     pub name: CategoryName,
@@ -199,7 +207,7 @@ pub struct Product {
     pub description: Description,
     /// Media-store key of the product image.
     pub image: Option<String>,
-    pub category: Category,
+    pub category: CategoryRef,
     pub price: Money,
     pub is_published: bool,
     /// Set when someone other than the owner, acting as a moderator, unpublished it.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::product::{
-    Category, CategoryId, CategoryName, Description, Money, OwnerRef, ProductId, ProductName,
+    CategoryId, CategoryName, CategoryRef, Description, Money, OwnerRef, ProductId, ProductName,
 };
 use crate::user::Email;
 
@@ -172,10 +172,9 @@ pub(super) fn product(facts: ProductFacts) -> Product {
         name: ProductName::parse("Lamp").unwrap(),
         description: Description::parse("Bright").unwrap(),
         image: None,
-        category: Category {
+        category: CategoryRef {
             id: CategoryId(1),
             name: CategoryName::parse("Home").unwrap(),
-            description: Description::parse("").unwrap(),
         },
         price: Money::parse("19.99").unwrap(),
         is_published: facts.is_published,

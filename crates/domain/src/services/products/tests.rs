@@ -5,7 +5,7 @@ use mockall::predicate::eq;
 use super::*;
 use crate::access::Permission;
 use crate::ports::*;
-use crate::product::{Category, CategoryName, OwnerRef};
+use crate::product::{Category, CategoryName, CategoryRef, OwnerRef};
 use crate::user::{Email, UserId};
 
 const OWNER: UserId = UserId(1);
@@ -29,7 +29,10 @@ fn product(published: bool, locked: bool) -> Product {
         name: ProductName::parse("Desk lamp").unwrap(),
         description: Description::parse("Bright").unwrap(),
         image: None,
-        category: category(1),
+        category: CategoryRef {
+            id: CategoryId(1),
+            name: CategoryName::parse("Lamps").unwrap(),
+        },
         price: Money::parse("19.99").unwrap(),
         is_published: published,
         moderation_locked: locked,
