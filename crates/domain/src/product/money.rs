@@ -102,7 +102,17 @@ fn is_plain_decimal(s: &str) -> bool {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:02}", self.cents / 100, self.cents % 100)
+        use fmt::Write;
+        // Digit by digit: `{:02}` goes through the formatter's padding, which was most of
+        // what showing the prices of a list page cost (700 instructions each). Money is
+        // never negative, so the cents are the absolute value.
+        let cents = self.cents.unsigned_abs();
+        let part = cents % 100;
+        let digit = |n: u64| char::from(b'0' + u8::try_from(n % 10).unwrap_or(0));
+        f.write_str(itoa::Buffer::new().format(cents / 100))?;
+        f.write_char('.')?;
+        f.write_char(digit(part / 10))?;
+        f.write_char(digit(part))
     }
 }
 
@@ -115,6 +125,15 @@ impl fmt::Debug for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn shows_whole_units_a_dot_and_two_digits(cents in 0i64..100_000_000_000_000) {
+            let money = Money::from_cents(cents).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            proptest::prop_assert_eq!(money.to_string(), format!("{}.{:02}", cents / 100, cents % 100));
+            proptest::prop_assert_eq!(Money::parse(&money.to_string()).ok(), Some(money));
+        }
+    }
 
     #[test]
     fn round_trips_exact_decimals() {
