@@ -4,6 +4,7 @@
 mod accounts;
 mod body;
 pub mod problem;
+mod product_json;
 mod products;
 
 use axum::Router;

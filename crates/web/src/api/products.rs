@@ -88,7 +88,10 @@ pub struct ProductDoc<'a> {
     updated_at: String,
 }
 
+/// Documents the list endpoint, whose own writer (`product_json`) is held to what serde
+/// writes for this type.
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub struct ProductPage<'a> {
     items: Vec<ProductDoc<'a>>,
     page: u64,
@@ -134,8 +137,12 @@ fn version_doc(v: &Version) -> VersionDoc<'_> {
     }
 }
 
-fn product_doc<'a>(state: &AppState, p: &'a Product, versions: &'a [Version]) -> ProductDoc<'a> {
-    let base = state.settings.public_url.as_str().trim_end_matches('/');
+/// The public URL without its trailing slash, which image paths follow.
+fn public_base(state: &AppState) -> &str {
+    state.settings.public_url.as_str().trim_end_matches('/')
+}
+
+fn product_doc<'a>(base: &str, p: &'a Product, versions: &'a [Version]) -> ProductDoc<'a> {
     ProductDoc {
         id: p.id.0,
         name: p.name.as_str(),
@@ -286,20 +293,7 @@ pub async fn list(
         .products
         .list_detailed(actor.as_ref(), request)
         .await?;
-    let body = ProductPage {
-        items: found
-            .items
-            .iter()
-            .map(|d| product_doc(&state, &d.product, &d.versions))
-            .collect(),
-        page: found.page,
-        per_page: found.per_page,
-        total: found.total,
-    };
-    // A product's document is a few hundred bytes: a buffer of about the page's size
-    // spares the doublings (and copies) of `Json`'s 128-byte start.
-    let mut json = Vec::with_capacity(256 + 640 * body.items.len());
-    serde_json::to_writer(&mut json, &body).map_err(Problem::internal)?;
+    let json = super::product_json::page(public_base(&state), &found);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -308,6 +302,25 @@ pub async fn list(
         json,
     )
         .into_response())
+}
+
+/// The documents of a page as serde writes them: what the list endpoint's own writer
+/// is held to.
+#[cfg(test)]
+pub(super) fn page_doc<'a>(
+    base: &str,
+    page: &'a catalog_domain::Page<ProductDetail>,
+) -> ProductPage<'a> {
+    ProductPage {
+        items: page
+            .items
+            .iter()
+            .map(|d| product_doc(base, &d.product, &d.versions))
+            .collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }
 }
 
 /// Create a product owned by the caller.
@@ -326,7 +339,7 @@ pub async fn create(
     let location = format!("/api/v1/products/{}", product.id);
     let mut response = (
         StatusCode::CREATED,
-        Json(product_doc(&state, &product, &[])),
+        Json(product_doc(public_base(&state), &product, &[])),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -342,7 +355,7 @@ async fn detail_doc(
     id: ProductId,
 ) -> Result<Response, Problem> {
     let ProductDetail { product, versions } = state.products.detail(actor, id).await?;
-    Ok(Json(product_doc(state, &product, &versions)).into_response())
+    Ok(Json(product_doc(public_base(state), &product, &versions)).into_response())
 }
 
 /// A product with its owner, category and versions.
