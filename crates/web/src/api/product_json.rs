@@ -13,6 +13,8 @@ use catalog_domain::Page;
 use catalog_domain::Timestamp;
 use catalog_domain::product::{Product, Version};
 use catalog_domain::services::products::ProductDetail;
+use std::io::Write as _;
+
 use chrono::{Datelike, SecondsFormat, Timelike};
 
 /// What a page of `count` products takes, so that the buffer is reserved once.
@@ -32,11 +34,11 @@ pub fn page(base: &str, page: &Page<ProductDetail>) -> Vec<u8> {
         product(&mut out, base, &detail.product, &detail.versions);
     }
     out.extend_from_slice(b"],\"page\":");
-    unsigned(&mut out, page.page);
+    integer(&mut out, page.page);
     out.extend_from_slice(b",\"per_page\":");
-    unsigned(&mut out, page.per_page);
+    integer(&mut out, page.per_page);
     out.extend_from_slice(b",\"total\":");
-    unsigned(&mut out, page.total);
+    integer(&mut out, page.total);
     out.push(b'}');
     out
 }
@@ -49,11 +51,9 @@ fn product(out: &mut Vec<u8>, base: &str, p: &Product, versions: &[Version]) {
     out.extend_from_slice(b",\"description\":");
     string(out, p.description.as_str());
     out.extend_from_slice(b",\"price\":\"");
-    // Money is never negative: whole units, a dot and two digits of cents.
-    let cents = p.price.cents().unsigned_abs();
-    unsigned(out, cents / 100);
-    out.push(b'.');
-    two_digits(out, cents % 100);
+    // Money's own Display (digits only, no escaping needed) keeps one way of showing a
+    // price; writing into a `Vec` cannot fail.
+    let _ = write!(out, "{}", p.price);
     out.extend_from_slice(b"\",\"is_published\":");
     boolean(out, p.is_published);
     out.extend_from_slice(b",\"moderation_locked\":");
@@ -116,22 +116,12 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn integer(out: &mut Vec<u8>, n: i64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-fn unsigned(out: &mut Vec<u8>, n: u64) {
+fn integer(out: &mut Vec<u8>, n: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 fn boolean(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
-}
-
-/// `n % 100` as two digits.
-fn two_digits(out: &mut Vec<u8>, n: u64) {
-    let n = n % 100;
-    out.extend_from_slice(&[digit(n / 10), digit(n % 10)]);
 }
 
 fn digit(n: u64) -> u8 {
