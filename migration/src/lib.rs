@@ -8,6 +8,7 @@ mod m20261125_000002_catalog;
 mod m20261125_000003_mail_outbox;
 mod m20261125_000004_seed_moderators;
 mod m20261201_000005_owner_drafts_index;
+mod m20261205_000006_change_notices;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_mail_outbox::Migration),
             Box::new(m20261125_000004_seed_moderators::Migration),
             Box::new(m20261201_000005_owner_drafts_index::Migration),
+            Box::new(m20261205_000006_change_notices::Migration),
         ]
     }
 }
@@ -38,3 +40,6 @@ pub const SEEDED_PERMISSIONS: [(&str, &str); 3] = [
         "Can change the category of any product",
     ),
 ];
+
+/// The tables whose changes PostgreSQL announces on the `catalog_changes` channel.
+pub const ANNOUNCED_TABLES: [&str; 10] = m20261205_000006_change_notices::WATCHED;

@@ -9,6 +9,7 @@ mod error;
 mod groups;
 mod held;
 mod inline;
+mod kept;
 mod outbox;
 mod products;
 mod sessions;
@@ -34,6 +35,19 @@ pub struct Store {
     inline: Option<std::sync::Arc<inline::Inline>>,
     /// PostgreSQL only: the hot reads' connections kept aside (see [`held`]).
     held: Option<std::sync::Arc<held::Held>>,
+    /// PostgreSQL only: answers kept while the database reports no change (see [`kept`]).
+    kept: Option<std::sync::Arc<kept::Kept>>,
+}
+
+/// See [`Store::kept_answers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptAnswers {
+    /// Answers are kept: the change notices are heard.
+    pub live: bool,
+    /// Change notices heard so far.
+    pub notices: u64,
+    /// Times the listening connection was lost (every kept answer forgotten each time).
+    pub interruptions: u64,
 }
 
 /// Which database a URL names.
@@ -118,6 +132,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = store.db.get_postgres_connection_pool().clone();
                 store.held = Some(std::sync::Arc::new(held::Held::new(pool)));
+                store.kept = Some(std::sync::Arc::default());
             }
         }
         Ok(store)
@@ -130,6 +145,7 @@ impl Store {
             counts: std::sync::Arc::default(),
             inline: None,
             held: None,
+            kept: None,
         }
     }
 
@@ -214,6 +230,75 @@ impl Store {
         Ok(!Migrator::get_pending_migrations(&self.db).await?.is_empty())
     }
 
+    /// Starts keeping the answers of the hot reads on PostgreSQL (see [`kept`]), for a
+    /// server; tools that run a command and exit need not. Waits up to a second for the
+    /// notices to be heard and returns whether they are: until then nothing is kept.
+    /// Needs the migrations applied (they create the triggers that send the notices).
+    pub async fn keep_answers(&self) -> bool {
+        let Some(kept) = self.kept.clone() else {
+            return false;
+        };
+        let pool = self.db.get_postgres_connection_pool().clone();
+        let listening = kept.clone();
+        tokio::spawn(async move { listening.listen(pool).await });
+        for _ in 0..100 {
+            if kept.is_live() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        kept.is_live()
+    }
+
+    /// Whether answers are kept now, and what the notices have done; `None` where no
+    /// answers are ever kept (SQLite).
+    pub fn kept_answers(&self) -> Option<KeptAnswers> {
+        self.kept.as_ref().map(|k| k.state())
+    }
+
+    /// A write through this process: the answers it may have changed are forgotten
+    /// at once (its notice comes back later).
+    pub(crate) fn changed(&self) {
+        if let Some(kept) = &self.kept {
+            kept.changed();
+        }
+    }
+
+    /// Held by a write while it runs: when it ends, however it ends, [`Store::changed`].
+    pub(crate) fn writing(&self) -> Writing<'_> {
+        Writing(self)
+    }
+
+    /// The answer kept for `key` if there is one that `usable` accepts, else what
+    /// `read` reads, kept for the next time when `keep` says so.
+    pub(crate) async fn kept_or_read<K, V, const N: usize>(
+        &self,
+        answers: fn(&kept::Kept) -> &kept::Answers<K, V, N>,
+        key: K,
+        usable: impl Fn(&V) -> bool,
+        keep: fn(&V) -> bool,
+        read: impl Future<Output = Result<V, catalog_domain::ports::RepoError>>,
+    ) -> Result<V, catalog_domain::ports::RepoError>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone,
+    {
+        let Some(kept) = self.kept.as_deref() else {
+            return read.await;
+        };
+        if let Some(value) = kept.get(answers(kept), &key)
+            && usable(&value)
+        {
+            return Ok(value);
+        }
+        let ticket = kept.ticket();
+        let value = read.await?;
+        if ticket.may_keep() && keep(&value) {
+            kept.put(answers(kept), ticket, key, value.clone());
+        }
+        Ok(value)
+    }
+
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -269,6 +354,7 @@ impl Store {
     /// # Errors
     /// [`StorageError::Database`].
     pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StorageError> {
+        let _writing = self.writing();
         self.db.execute_unprepared(sql).await?;
         Ok(())
     }
@@ -282,6 +368,15 @@ impl Store {
             held.release();
         }
         self.db.close().await.map_err(StorageError::from)
+    }
+}
+
+/// See [`Store::writing`].
+pub(crate) struct Writing<'a>(&'a Store);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.changed();
     }
 }
 

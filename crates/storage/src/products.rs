@@ -26,6 +26,7 @@ use crate::{Store, convert};
 #[async_trait]
 impl CategoryRepository for Store {
     async fn insert(&self, new: NewCategory) -> Result<Category, RepoError> {
+        let _writing = self.writing();
         let row = category::ActiveModel {
             name: Set(new.name.as_str().to_owned()),
             description: Set(new.description.as_str().to_owned()),
@@ -68,6 +69,7 @@ impl CategoryRepository for Store {
     }
 
     async fn delete(&self, id: CategoryId) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let in_use = || async {
             product::Entity::find()
                 .filter(product::Column::CategoryId.eq(id.0))
@@ -403,6 +405,12 @@ fn branches(scope: ProductScope) -> Vec<(&'static str, Vec<sea_orm::Value>)> {
 }
 
 impl Store {
+    /// A product write through this process: counts, anchors and kept answers go.
+    fn forget(&self) {
+        self.counts.forget();
+        self.changed();
+    }
+
     async fn count_where(&self, condition: Condition) -> Result<u64, RepoError> {
         product::Entity::find()
             .filter(condition)
@@ -618,7 +626,7 @@ fn active(p: &NewProduct) -> product::ActiveModel {
 impl ProductRepository for Store {
     async fn insert(&self, new: NewProduct) -> Result<Product, RepoError> {
         let row = active(&new).insert(self.conn()).await.map_err(db)?;
-        self.counts.forget();
+        self.forget();
         find_product(self.conn(), ProductId(row.id))
             .await?
             .ok_or(RepoError::NotFound)
@@ -636,7 +644,7 @@ impl ProductRepository for Store {
             count += chunk.len() as u64;
         }
         txn.commit().await.map_err(db)?;
-        self.counts.forget();
+        self.forget();
         Ok(count)
     }
 
@@ -648,25 +656,29 @@ impl ProductRepository for Store {
         &self,
         id: ProductId,
     ) -> Result<Option<(Product, Vec<Version>)>, RepoError> {
-        let backend = self.conn().get_database_backend();
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {VERSION_COLUMNS} \
-             FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
-             WHERE p.id = {}",
-            placeholder(backend, 1)
-        );
-        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()]);
-        // Each row repeats the product (a product has a few versions at most).
-        let rows = self
-            .hot_rows(statement, true, |c| {
-                Ok((ProductRow::read(c)?, version_row(c)?))
-            })
-            .await?;
-        with_their_versions(rows)
-            .into_iter()
-            .next()
-            .map(|(row, versions)| Ok((row.into_product()?, versions)))
-            .transpose()
+        let read = async {
+            let backend = self.conn().get_database_backend();
+            let sql = format!(
+                "SELECT {PRODUCT_COLUMNS}, {VERSION_COLUMNS} \
+                 FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
+                 WHERE p.id = {}",
+                placeholder(backend, 1)
+            );
+            let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()]);
+            // Each row repeats the product (a product has a few versions at most).
+            let rows = self
+                .hot_rows(statement, true, |c| {
+                    Ok((ProductRow::read(c)?, version_row(c)?))
+                })
+                .await?;
+            with_their_versions(rows)
+                .into_iter()
+                .next()
+                .map(|(row, versions)| Ok((row.into_product()?, versions)))
+                .transpose()
+        };
+        self.kept_or_read(|k| &k.products, id.0, |_| true, Option::is_some, read)
+            .await
     }
 
     async fn list(
@@ -674,17 +686,22 @@ impl ProductRepository for Store {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError> {
-        let counts = self.count_visible(scope).await?;
-        let rows = self.page_rows(scope, page, &counts, false).await?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|(row, _)| row.into_product())
-                .collect::<Result<_, _>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: counts.iter().sum(),
-        })
+        let read = async {
+            let counts = self.count_visible(scope).await?;
+            let rows = self.page_rows(scope, page, &counts, false).await?;
+            Ok::<_, RepoError>(Page {
+                items: rows
+                    .into_iter()
+                    .map(|(row, _)| row.into_product())
+                    .collect::<Result<_, _>>()?,
+                page: page.page(),
+                per_page: page.per_page(),
+                total: counts.iter().sum(),
+            })
+        };
+        let key = (scope_key(scope), page.page(), page.per_page());
+        self.kept_or_read(|k| &k.pages, key, |_| true, |_| true, read)
+            .await
     }
 
     async fn list_with_versions(
@@ -692,22 +709,27 @@ impl ProductRepository for Store {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
-        let counts = self.count_visible(scope).await?;
-        let rows = self.page_rows(scope, page, &counts, true).await?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|(row, versions)| Ok((row.into_product()?, versions)))
-                .collect::<Result<_, RepoError>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: counts.iter().sum(),
-        })
+        let read = async {
+            let counts = self.count_visible(scope).await?;
+            let rows = self.page_rows(scope, page, &counts, true).await?;
+            Ok::<_, RepoError>(Page {
+                items: rows
+                    .into_iter()
+                    .map(|(row, versions)| Ok((row.into_product()?, versions)))
+                    .collect::<Result<_, RepoError>>()?,
+                page: page.page(),
+                per_page: page.per_page(),
+                total: counts.iter().sum(),
+            })
+        };
+        let key = (scope_key(scope), page.page(), page.per_page());
+        self.kept_or_read(|k| &k.pages_with_versions, key, |_| true, |_| true, read)
+            .await
     }
 
     async fn update(&self, id: ProductId, u: ProductUpdate) -> Result<Product, RepoError> {
         write_product(self.conn(), id, u, None).await?;
-        self.counts.forget();
+        self.forget();
         find_product(self.conn(), id)
             .await?
             .ok_or(RepoError::NotFound)
@@ -725,7 +747,7 @@ impl ProductRepository for Store {
         write_versions(&txn, id, versions).await?;
         let product = find_product(&txn, id).await?.ok_or(RepoError::NotFound)?;
         txn.commit().await.map_err(db)?;
-        self.counts.forget();
+        self.forget();
         Ok(product)
     }
 
@@ -735,6 +757,7 @@ impl ProductRepository for Store {
         image: Option<String>,
         at: Timestamp,
     ) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let result = product::Entity::update_many()
             .col_expr(product::Column::Image, Expr::value(image))
             .col_expr(product::Column::UpdatedAt, Expr::value(convert::micros(at)))
@@ -757,7 +780,7 @@ impl ProductRepository for Store {
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
-        self.counts.forget();
+        self.forget();
         Ok(())
     }
 }
@@ -897,6 +920,7 @@ impl VersionRepository for Store {
     }
 
     async fn insert(&self, product: ProductId, v: NewVersion) -> Result<Version, RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         if v.is_current {
             demote_others(&txn, product, None).await?;
@@ -921,6 +945,7 @@ impl VersionRepository for Store {
         id: VersionId,
         v: NewVersion,
     ) -> Result<Version, RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         if v.is_current {
             demote_others(&txn, product, Some(id)).await?;
@@ -947,6 +972,7 @@ impl VersionRepository for Store {
     }
 
     async fn delete(&self, product: ProductId, id: VersionId) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let result = version::Entity::delete_many()
             .filter(version::Column::Id.eq(id.0))
             .filter(version::Column::ProductId.eq(product.0))

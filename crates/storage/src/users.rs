@@ -94,6 +94,7 @@ async fn update_user<C: ConnectionTrait>(
 #[async_trait]
 impl UserRepository for Store {
     async fn insert(&self, new: NewUser) -> Result<User, RepoError> {
+        let _writing = self.writing();
         let model = active(&new)
             .insert(self.conn())
             .await
@@ -102,6 +103,7 @@ impl UserRepository for Store {
     }
 
     async fn insert_with_mail(&self, new: NewUser, mail: OutgoingMail) -> Result<User, RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         let model = active(&new)
             .insert(&txn)
@@ -158,6 +160,7 @@ impl UserRepository for Store {
     }
 
     async fn set_active(&self, id: UserId, is_active: bool) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -177,6 +180,7 @@ impl UserRepository for Store {
         hash: PasswordHash,
         change_required: bool,
     ) -> Result<(), RepoError> {
+        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -192,6 +196,7 @@ impl UserRepository for Store {
     }
 
     async fn update_profile(&self, id: UserId, p: ProfileUpdate) -> Result<User, RepoError> {
+        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -213,6 +218,7 @@ impl UserRepository for Store {
     }
 
     async fn set_avatar(&self, id: UserId, avatar: Option<String>) -> Result<(), RepoError> {
+        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -222,6 +228,7 @@ impl UserRepository for Store {
     }
 
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError> {
+        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -231,6 +238,7 @@ impl UserRepository for Store {
     }
 
     async fn mark_verified(&self, id: UserId) -> Result<bool, RepoError> {
+        let _writing = self.writing();
         let result = user::Entity::update_many()
             .col_expr(user::Column::IsVerified, Expr::value(true))
             .col_expr(user::Column::IsActive, Expr::value(true))
@@ -250,6 +258,7 @@ impl UserRepository for Store {
         min_interval: Duration,
         mail: OutgoingMail,
     ) -> Result<bool, RepoError> {
+        let _writing = self.writing();
         let column = match throttle {
             MailThrottle::Verification => user::Column::VerificationSentAt,
             MailThrottle::RegistrationNotice => user::Column::RegistrationNoticeSentAt,
@@ -280,6 +289,7 @@ impl UserRepository for Store {
         pending: PendingPassword,
         mail: OutgoingMail,
     ) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -306,6 +316,7 @@ impl UserRepository for Store {
         expected: PasswordHash,
         mail: OutgoingMail,
     ) -> Result<bool, RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         let adopted = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(expected.as_str()))
@@ -339,6 +350,7 @@ impl UserRepository for Store {
         keep_session: Option<String>,
         mail: OutgoingMail,
     ) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -368,6 +380,7 @@ impl UserRepository for Store {
         pending: Option<Email>,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), RepoError> {
+        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -385,6 +398,7 @@ impl UserRepository for Store {
     }
 
     async fn adopt_pending_email(&self, id: UserId, expected: &Email) -> Result<bool, RepoError> {
+        let _writing = self.writing();
         let result = user::Entity::update_many()
             .col_expr(user::Column::Email, Expr::value(expected.as_str()))
             .col_expr(user::Column::EmailKey, Expr::value(expected.key()))
@@ -401,6 +415,7 @@ impl UserRepository for Store {
     }
 
     async fn insert_many(&self, users: Vec<NewUser>) -> Result<Vec<UserId>, RepoError> {
+        let _writing = self.writing();
         let keys: Vec<String> = users.iter().map(|u| u.email.key()).collect();
         let txn = self.conn().begin().await.map_err(db)?;
         // 20 columns a row keeps each statement under SQLite's bound-parameter limit.

@@ -271,7 +271,7 @@ db_test!(migrations_are_managed_from_the_command_line, |db| {
     let status = ok(catalog(&db.url, &["migrate", "status"], None));
     assert_eq!(
         status.lines().filter(|l| l.starts_with("applied")).count(),
-        5,
+        6,
         "{status}"
     );
     ok(catalog(&db.url, &["migrate", "down", "--steps", "2"], None));

@@ -1,0 +1,327 @@
+//! PostgreSQL only: the answers of the reads every page makes (who is asking, a page of
+//! products, a product), kept in this process for as long as the database says that
+//! nothing they were read from has changed.
+//!
+//! A page on PostgreSQL cost two round trips, and PostgreSQL's backend spent more CPU on
+//! them (about 90 µs each, mostly executor start-up and waking up) than this server
+//! spent on the whole page; on a machine the two share, that held a listing to a
+//! third of what the same server serves from SQLite.
+//!
+//! Correctness rests on the database, not on this process: a statement-level trigger
+//! on every table these answers come from sends a notice (`LISTEN catalog_changes`) when
+//! its transaction commits, whichever process or tool wrote, and each notice forgets
+//! every kept answer. Answers are kept only while the listening connection is up (one
+//! that drops forgets everything and keeps nothing until it listens again), each for
+//! at most [`KEEP_FOR`] (the bound for a connection that hangs without closing), and a
+//! read that started before a notice arrived does not keep what it read. Writes through
+//! this process forget at once, before their notices come back, so a client always
+//! reads its own writes.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use catalog_domain::Page;
+use catalog_domain::ports::{SessionRecord, UserWithPermissions};
+use catalog_domain::product::{Product, Version};
+use sea_orm::sqlx::postgres::{PgListener, PgPool};
+
+/// The channel the migration's trigger notifies.
+pub(crate) const CHANNEL: &str = "catalog_changes";
+
+/// The longest an answer is kept, whatever the notices say; the listings' product
+/// counts are kept as long.
+pub(crate) const KEEP_FOR: Duration = Duration::from_secs(2);
+
+/// A listing's key: the scope (kind and owner), the page and its size.
+pub(crate) type PageKey = ((u8, i64), u64, u64);
+
+/// The kept answers, each map bounded (see [`Answers`]).
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    live: AtomicBool,
+    generation: AtomicU64,
+    // Sized so that full maps stay within a few MiB: a session or product is about a
+    // kilobyte, a page up to a hundred products.
+    pub(crate) sessions:
+        Answers<String, Option<(SessionRecord, Option<UserWithPermissions>)>, 2048>,
+    pub(crate) tokens: Answers<String, Option<UserWithPermissions>, 1024>,
+    pub(crate) products: Answers<i64, Option<(Product, Vec<Version>)>, 2048>,
+    pub(crate) pages: Answers<PageKey, Page<Product>, 64>,
+    pub(crate) pages_with_versions: Answers<PageKey, Page<(Product, Vec<Version>)>, 64>,
+    /// Notices heard, and times the listening connection was lost (for the tests).
+    notices: AtomicU64,
+    interruptions: AtomicU64,
+}
+
+/// Taken before a read: whether what it reads may be kept, and from which generation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket(Option<u64>);
+
+impl Ticket {
+    /// Whether what is read under this ticket may be kept at all.
+    pub(crate) fn may_keep(self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// At most `N` answers by key. A full map first drops what can no longer be served
+/// (forgotten or too old), and if that is not enough, everything: it fills only when
+/// more distinct keys are read within [`KEEP_FOR`] than it holds, and then a kept
+/// answer is worth little anyway.
+#[derive(Debug)]
+pub(crate) struct Answers<K, V, const N: usize> {
+    map: Mutex<HashMap<K, (u64, Instant, V)>>,
+}
+
+impl<K, V, const N: usize> Default for Answers<K, V, N> {
+    fn default() -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Kept {
+    /// Whether answers are kept now.
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn state(&self) -> crate::KeptAnswers {
+        crate::KeptAnswers {
+            live: self.is_live(),
+            notices: self.notices.load(Ordering::Relaxed),
+            interruptions: self.interruptions.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Something changed: every answer kept so far is forgotten, and reads under way
+    /// will not keep theirs.
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn set_live(&self, live: bool) {
+        // Forget first: answers from before a gap in the notices must not come back.
+        self.changed();
+        self.live.store(live, Ordering::Release);
+    }
+
+    pub(crate) fn ticket(&self) -> Ticket {
+        Ticket(
+            self.is_live()
+                .then(|| self.generation.load(Ordering::Acquire)),
+        )
+    }
+
+    pub(crate) fn get<K, Q, V, const N: usize>(
+        &self,
+        answers: &Answers<K, V, N>,
+        key: &Q,
+    ) -> Option<V>
+    where
+        K: Eq + Hash + Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+        V: Clone,
+    {
+        if !self.is_live() {
+            return None;
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let map = answers.map.lock().ok()?;
+        let (kept_in, at, value) = map.get(key)?;
+        (*kept_in == generation && at.elapsed() < KEEP_FOR).then(|| value.clone())
+    }
+
+    pub(crate) fn put<K: Eq + Hash, V, const N: usize>(
+        &self,
+        answers: &Answers<K, V, N>,
+        ticket: Ticket,
+        key: K,
+        value: V,
+    ) {
+        let Some(generation) = ticket.0 else {
+            return;
+        };
+        let Ok(mut map) = answers.map.lock() else {
+            return;
+        };
+        // Checked under the lock, so a notice that came during the read is seen here
+        // or makes the entry stale as soon as it is counted.
+        if !self.is_live() || self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if map.len() >= N && !map.contains_key(&key) {
+            map.retain(|_, (kept_in, at, _)| *kept_in == generation && at.elapsed() < KEEP_FOR);
+            if map.len() >= N {
+                map.clear();
+            }
+        }
+        map.insert(key, (generation, Instant::now(), value));
+    }
+
+    /// Listens for the trigger's notices until the pool closes, keeping answers only
+    /// while it hears them. A failed connection is retried every second.
+    pub(crate) async fn listen(&self, pool: PgPool) {
+        loop {
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(listener) => listener,
+                Err(e) if pool.is_closed() => {
+                    tracing::debug!(error = %e, "change notices stop: the pool is closed");
+                    self.set_live(false);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for change notices; keeping no answers");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "cannot listen for change notices; keeping no answers");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            self.set_live(true);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => {
+                        self.notices.fetch_add(1, Ordering::Relaxed);
+                        self.changed();
+                    }
+                    // The connection dropped and sqlx has listened again on a new one:
+                    // whatever changed in between went unheard.
+                    Ok(None) => {
+                        self.interruptions.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!("change notices were interrupted; forgetting kept answers");
+                        self.set_live(false);
+                        self.set_live(true);
+                    }
+                    Err(e) => {
+                        self.interruptions.fetch_add(1, Ordering::Relaxed);
+                        self.set_live(false);
+                        if pool.is_closed() {
+                            return;
+                        }
+                        tracing::warn!(error = %e, "change notices stopped; keeping no answers");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAPACITY: usize = 16;
+
+    fn live() -> Kept {
+        let kept = Kept::default();
+        kept.set_live(true);
+        kept
+    }
+
+    #[test]
+    fn an_answer_is_kept_until_something_changes() {
+        let kept = live();
+        let answers = Answers::<i64, &str, 8>::default();
+        kept.put(&answers, kept.ticket(), 1, "one");
+        assert_eq!(kept.get(&answers, &1), Some("one"));
+        assert_eq!(kept.get(&answers, &2), None);
+        kept.changed();
+        assert_eq!(kept.get(&answers, &1), None);
+        kept.put(&answers, kept.ticket(), 1, "one again");
+        assert_eq!(kept.get(&answers, &1), Some("one again"));
+    }
+
+    #[test]
+    fn a_read_that_began_before_a_change_keeps_nothing() {
+        let kept = live();
+        let answers = Answers::<i64, &str, 8>::default();
+        let ticket = kept.ticket();
+        kept.changed();
+        kept.put(&answers, ticket, 1, "read before the change");
+        assert_eq!(kept.get(&answers, &1), None);
+    }
+
+    #[test]
+    fn nothing_is_kept_or_served_while_not_listening() {
+        let kept = Kept::default();
+        let answers = Answers::<i64, &str, 8>::default();
+        kept.put(&answers, kept.ticket(), 1, "one");
+        assert_eq!(kept.get(&answers, &1), None);
+
+        let kept = live();
+        kept.put(&answers, kept.ticket(), 1, "one");
+        let ticket = kept.ticket();
+        kept.set_live(false);
+        assert_eq!(kept.get(&answers, &1), None);
+        kept.put(&answers, ticket, 2, "two");
+        kept.put(&answers, kept.ticket(), 3, "three");
+        // Listening again does not bring back what was kept before the gap.
+        kept.set_live(true);
+        for key in 1..=3 {
+            assert_eq!(kept.get(&answers, &key), None);
+        }
+    }
+
+    #[test]
+    fn answers_expire() {
+        let kept = live();
+        let answers = Answers::<i64, &str, 8>::default();
+        kept.put(&answers, kept.ticket(), 1, "one");
+        if let Ok(mut map) = answers.map.lock()
+            && let Some(entry) = map.get_mut(&1)
+            && let Some(then) = entry.1.checked_sub(KEEP_FOR)
+        {
+            entry.1 = then;
+        }
+        assert_eq!(kept.get(&answers, &1), None);
+    }
+
+    #[test]
+    fn a_full_map_drops_what_it_cannot_serve_first() {
+        let kept = live();
+        let answers = Answers::<usize, usize, CAPACITY>::default();
+        for key in 0..CAPACITY / 2 {
+            kept.put(&answers, kept.ticket(), key, key);
+        }
+        kept.changed();
+        for key in CAPACITY / 2..CAPACITY + 1 {
+            kept.put(&answers, kept.ticket(), key, key);
+        }
+        assert_eq!(
+            answers.map.lock().map(|m| m.len()).ok(),
+            Some(CAPACITY / 2 + 1)
+        );
+        assert_eq!(kept.get(&answers, &(CAPACITY / 2)), Some(CAPACITY / 2));
+    }
+
+    #[test]
+    fn a_full_map_starts_over() {
+        let kept = live();
+        let answers = Answers::<usize, usize, CAPACITY>::default();
+        for key in 0..CAPACITY {
+            kept.put(&answers, kept.ticket(), key, key);
+        }
+        assert_eq!(kept.get(&answers, &0), Some(0));
+        kept.put(&answers, kept.ticket(), 0, 10);
+        assert_eq!(
+            kept.get(&answers, &1),
+            Some(1),
+            "a kept key is replaced in place"
+        );
+        kept.put(&answers, kept.ticket(), CAPACITY, CAPACITY);
+        assert_eq!(kept.get(&answers, &1), None);
+        assert_eq!(kept.get(&answers, &CAPACITY), Some(CAPACITY));
+        assert_eq!(answers.map.lock().map(|m| m.len()).ok(), Some(1));
+    }
+}

@@ -1,0 +1,291 @@
+//! Answers kept on PostgreSQL (catalog-storage's `kept` module): kept while nothing
+//! changes, forgotten when anything they come from changes, wherever the change is made.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use catalog_domain::PageRequest;
+use catalog_domain::ports::*;
+use catalog_domain::product::*;
+use catalog_storage::testing::TestDatabase;
+use catalog_storage::{KeptAnswers, Store};
+
+mod support;
+use support::{new_user, t};
+
+/// Kept answers may be at most this old whatever the notices say; every check that a
+/// change shows through a notice must finish well within it.
+const KEEP_FOR: Duration = Duration::from_secs(2);
+
+const TRIGGER: &str = "catalog_change_notice";
+
+async fn postgres() -> Option<TestDatabase> {
+    let db = TestDatabase::postgres()
+        .await
+        .expect("PostgreSQL test database")?;
+    assert!(db.store.keep_answers().await, "the notices are heard");
+    Some(db)
+}
+
+/// A published product with a category and an owner.
+async fn product(store: &Store, name: &str) -> Product {
+    let owner = UserRepository::insert(store, new_user(&format!("{name}@example.com")))
+        .await
+        .unwrap();
+    let category = CategoryRepository::insert(
+        store,
+        NewCategory {
+            name: CategoryName::parse(&format!("Category of {name}")).unwrap(),
+            description: Description::parse("").unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    ProductRepository::insert(
+        store,
+        NewProduct {
+            name: ProductName::parse(name).unwrap(),
+            description: Description::parse("Desc").unwrap(),
+            category_id: category.id,
+            price: Money::parse("1.00").unwrap(),
+            is_published: true,
+            owner_id: owner.id,
+            image: None,
+            created_at: t(0),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn name_of(store: &Store, id: ProductId) -> String {
+    let (found, _) = ProductRepository::find_with_versions(store, id)
+        .await
+        .unwrap()
+        .expect("the product");
+    found.name.as_str().to_owned()
+}
+
+async fn first_listed(store: &Store) -> String {
+    let page = ProductRepository::list(
+        store,
+        ProductScope::Published,
+        PageRequest::new(1, 20).unwrap(),
+    )
+    .await
+    .unwrap();
+    page.items[0].name.as_str().to_owned()
+}
+
+/// Another process: its own pool on the same database, not listening.
+async fn elsewhere(db: &TestDatabase) -> Store {
+    Store::connect(&db.url).await.unwrap()
+}
+
+/// Renames a product from `store` with the notices about products turned off.
+async fn rename_unannounced(store: &Store, id: ProductId, name: &str) {
+    store
+        .execute_unprepared(&format!("ALTER TABLE products DISABLE TRIGGER {TRIGGER}"))
+        .await
+        .unwrap();
+    store
+        .execute_unprepared(&format!(
+            "UPDATE products SET name = '{name}' WHERE id = {}",
+            id.0
+        ))
+        .await
+        .unwrap();
+}
+
+/// Waits (within `KEEP_FOR`) until the store's state satisfies `done`.
+async fn until(store: &Store, done: impl Fn(KeptAnswers) -> bool) -> KeptAnswers {
+    let start = Instant::now();
+    loop {
+        let state = store.kept_answers().unwrap();
+        if done(state) {
+            return state;
+        }
+        assert!(start.elapsed() < KEEP_FOR / 2, "waited too long: {state:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_kept_until_the_database_announces_a_change() {
+    let Some(db) = postgres().await else { return };
+    let p = product(&db.store, "Kettle").await;
+    let other = elsewhere(&db).await;
+    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.store).await, "Kettle");
+    let start = Instant::now();
+
+    // A change that sends no notice is not seen: the answers were kept.
+    rename_unannounced(&other, p.id, "Unannounced").await;
+    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.store).await, "Kettle");
+
+    // An announced change by another process shows as soon as its notice is heard.
+    other
+        .execute_unprepared(&format!("ALTER TABLE products ENABLE TRIGGER {TRIGGER}"))
+        .await
+        .unwrap();
+    let heard = db.store.kept_answers().unwrap().notices;
+    other
+        .execute_unprepared(&format!(
+            "UPDATE products SET name = 'Announced' WHERE id = {}",
+            p.id.0
+        ))
+        .await
+        .unwrap();
+    until(&db.store, |s| s.notices > heard).await;
+    assert_eq!(name_of(&db.store, p.id).await, "Announced");
+    assert_eq!(first_listed(&db.store).await, "Announced");
+    assert!(
+        start.elapsed() < KEEP_FOR,
+        "the notice, not the age limit, did it"
+    );
+
+    other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn this_process_reads_its_own_writes_before_their_notices() {
+    let Some(db) = postgres().await else { return };
+    let p = product(&db.store, "Lamp").await;
+    assert_eq!(name_of(&db.store, p.id).await, "Lamp");
+    // No notice will come: only the write's own forgetting can show the change.
+    db.store
+        .execute_unprepared(&format!("ALTER TABLE products DISABLE TRIGGER {TRIGGER}"))
+        .await
+        .unwrap();
+    assert_eq!(name_of(&db.store, p.id).await, "Lamp", "kept again");
+    ProductRepository::update(
+        &db.store,
+        p.id,
+        ProductUpdate {
+            name: ProductName::parse("Lamp 2").unwrap(),
+            description: p.description.clone(),
+            category_id: p.category.id,
+            price: p.price,
+            is_published: true,
+            moderation_locked: false,
+            updated_at: t(60),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(name_of(&db.store, p.id).await, "Lamp 2");
+    assert_eq!(first_listed(&db.store).await, "Lamp 2");
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_table_a_kept_answer_comes_from_announces_its_changes() {
+    let Some(db) = postgres().await else { return };
+    let other = elsewhere(&db).await;
+    for table in migration::ANNOUNCED_TABLES {
+        let heard = db.store.kept_answers().unwrap().notices;
+        // A statement-level trigger fires even when no row matches.
+        other
+            .execute_unprepared(&format!("DELETE FROM {table} WHERE 1 = 0"))
+            .await
+            .unwrap();
+        until(&db.store, |s| s.notices > heard).await;
+    }
+    other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_notice_connection_forgets_everything_kept() {
+    let Some(db) = postgres().await else { return };
+    let p = product(&db.store, "Chair").await;
+    let other = elsewhere(&db).await;
+    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    let start = Instant::now();
+    rename_unannounced(&other, p.id, "Missed").await;
+    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    // The listening connection is cut; a notice may have been missed meanwhile.
+    other
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .unwrap();
+    let state = until(&db.store, |s| s.interruptions > 0 && s.live).await;
+    assert_eq!(state.interruptions, 1);
+    assert_eq!(name_of(&db.store, p.id).await, "Missed");
+    assert!(
+        start.elapsed() < KEEP_FOR,
+        "the interruption, not the age limit, did it"
+    );
+    other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
+    let Some(db) = postgres().await else { return };
+    let ann = UserRepository::insert(&db.store, new_user("ann@example.com"))
+        .await
+        .unwrap();
+    SessionRepository::save(
+        &db.store,
+        SessionRecord {
+            key: "k1".into(),
+            user_id: Some(ann.id),
+            data: "{}".into(),
+            expires_at: t(3600),
+        },
+    )
+    .await
+    .unwrap();
+    let found = SessionRepository::find_with_user(&db.store, "k1", t(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.and_then(|(_, user)| user).map(|u| u.user.id),
+        Some(ann.id)
+    );
+    assert!(
+        SessionRepository::find_with_user(&db.store, "k1", t(3600))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired at its time although kept"
+    );
+
+    ApiTokenRepository::insert(&db.store, ann.id, "digest".into(), t(0))
+        .await
+        .unwrap();
+    assert!(
+        ApiTokenRepository::find_holder(&db.store, "digest")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Ended by another process: gone as soon as the notice is heard.
+    let other = elsewhere(&db).await;
+    let heard = db.store.kept_answers().unwrap().notices;
+    ApiTokenRepository::delete(&other, "digest").await.unwrap();
+    until(&db.store, |s| s.notices > heard).await;
+    assert!(
+        ApiTokenRepository::find_holder(&db.store, "digest")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_nothing() {
+    let db = TestDatabase::sqlite().await.unwrap();
+    assert!(!db.store.keep_answers().await);
+    assert_eq!(db.store.kept_answers(), None);
+    db.drop_database().await.unwrap();
+}
