@@ -85,6 +85,11 @@ impl Inline {
         })
     }
 
+    /// The database file's path.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
     pub(crate) fn reads(&self) -> InlineReads {
         InlineReads {
             served: self.served.load(Ordering::Relaxed),

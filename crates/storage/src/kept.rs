@@ -1,27 +1,35 @@
-//! PostgreSQL only: the answers of the reads every page makes (who is asking, a page of
-//! products, a product), kept in this process for as long as the database says that
-//! nothing they were read from has changed.
+//! The answers of the reads every page makes (who is asking, a page of products, a
+//! product), kept in this process for as long as the database says that nothing they
+//! were read from has changed.
 //!
 //! A page on PostgreSQL cost two round trips, and PostgreSQL's backend spent more CPU on
 //! them (about 90 µs each, mostly executor start-up and waking up) than this server
 //! spent on the whole page; on a machine the two share, that held a listing to a
-//! third of what the same server serves from SQLite.
+//! third of what the same server serves from SQLite. On SQLite the same reads, even on
+//! the inline path, were still two thirds of a listing's CPU.
 //!
-//! Correctness rests on the database, not on this process: a statement-level trigger
-//! on every table these answers come from sends a notice (`LISTEN catalog_changes`) when
-//! its transaction commits, whichever process or tool wrote, and each notice forgets
-//! every kept answer. Answers are kept only while the listening connection is up (one
-//! that drops forgets everything and keeps nothing until it listens again), each for
-//! at most [`KEEP_FOR`] (the bound for a connection that hangs without closing), and a
-//! read that started before a notice arrived does not keep what it read. Writes through
-//! this process forget at once, before their notices come back, so a client always
-//! reads its own writes.
+//! Correctness rests on the database, not on this process. On PostgreSQL a
+//! statement-level trigger on every table these answers come from sends a notice
+//! (`LISTEN catalog_changes`) when its transaction commits, whichever process or tool
+//! wrote. On a SQLite file a watcher thread asks SQLite every [`POLL`] whether any other
+//! connection has committed since it last asked (`PRAGMA data_version`, which SQLite
+//! keeps for exactly this), whichever process or tool it was. Each notice forgets every
+//! kept answer. Answers are kept only while the notices are heard (a listening
+//! connection that drops forgets everything and keeps nothing until it listens again),
+//! each for at most [`KEEP_FOR`] (the bound for a connection that hangs without
+//! closing), and a read that started before a notice arrived does not keep what it
+//! read. Writes through this process forget at once, before their notices come back,
+//! so a client always reads its own writes.
+//!
+//! The SQLite watcher only runs while answers are in use: after [`KEEP_FOR`] without
+//! one it stops keeping, closes its connection and sleeps until a read wants answers
+//! kept again, so an idle server does not wake up every [`POLL`].
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use catalog_domain::Page;
@@ -35,6 +43,14 @@ pub(crate) const CHANNEL: &str = "catalog_changes";
 /// The longest an answer is kept, whatever the notices say; the listings' product
 /// counts are kept as long.
 pub(crate) const KEEP_FOR: Duration = Duration::from_secs(2);
+
+/// SQLite: how often the watcher asks whether another connection has committed, which
+/// bounds how long a write by another process (the CLI, the `sqlite3` shell) may go
+/// unseen. Writes through this process are seen at once.
+pub(crate) const POLL: Duration = Duration::from_millis(2);
+
+/// SQLite: how long the idle watcher sleeps between checks that its store still exists.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// A listing's key: the scope (kind and owner), the page and its size.
 pub(crate) type PageKey = ((u8, i64), u64, u64);
@@ -55,6 +71,12 @@ pub(crate) struct Kept {
     /// Notices heard, and times the listening connection was lost (for the tests).
     notices: AtomicU64,
     interruptions: AtomicU64,
+    /// SQLite's watcher: woken when a read would keep its answer but none are kept.
+    watcher: OnceLock<std::thread::Thread>,
+    /// A read wants answers kept (the SQLite watcher starts on it).
+    wanted: AtomicBool,
+    /// A kept answer was served or stored since the watcher last looked.
+    touched: AtomicBool,
 }
 
 /// Taken before a read: whether what it reads may be kept, and from which generation.
@@ -112,10 +134,26 @@ impl Kept {
     }
 
     pub(crate) fn ticket(&self) -> Ticket {
-        Ticket(
-            self.is_live()
-                .then(|| self.generation.load(Ordering::Acquire)),
-        )
+        if !self.is_live() {
+            self.want();
+            return Ticket(None);
+        }
+        Ticket(Some(self.generation.load(Ordering::Acquire)))
+    }
+
+    /// Asks the SQLite watcher, if there is one, to start keeping answers.
+    pub(crate) fn want(&self) {
+        if !self.wanted.swap(true, Ordering::AcqRel)
+            && let Some(watcher) = self.watcher.get()
+        {
+            watcher.unpark();
+        }
+    }
+
+    fn touch(&self) {
+        if !self.touched.load(Ordering::Relaxed) {
+            self.touched.store(true, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn get<K, Q, V, const N: usize>(
@@ -134,7 +172,11 @@ impl Kept {
         let generation = self.generation.load(Ordering::Acquire);
         let map = answers.map.lock().ok()?;
         let (kept_in, at, value) = map.get(key)?;
-        (*kept_in == generation && at.elapsed() < KEEP_FOR).then(|| value.clone())
+        let fresh = *kept_in == generation && at.elapsed() < KEEP_FOR;
+        fresh.then(|| {
+            self.touch();
+            value.clone()
+        })
     }
 
     pub(crate) fn put<K: Eq + Hash, V, const N: usize>(
@@ -162,6 +204,20 @@ impl Kept {
             }
         }
         map.insert(key, (generation, Instant::now(), value));
+        self.touch();
+    }
+
+    /// Starts the thread that watches the SQLite file at `path` for other connections'
+    /// commits. It ends soon after the last reference to `self` is dropped.
+    pub(crate) fn watch_sqlite(self: &Arc<Self>, path: String) -> std::io::Result<()> {
+        let kept = Arc::downgrade(self);
+        let thread = std::thread::Builder::new()
+            .name("catalog-changes".into())
+            .spawn(move || watch(&kept, &path))?;
+        // A read that wanted answers before this was set is seen at the watcher's next
+        // idle check.
+        let _ = self.watcher.set(thread.thread().clone());
+        Ok(())
     }
 
     /// Listens for the trigger's notices until the pool closes, keeping answers only
@@ -215,6 +271,86 @@ impl Kept {
             }
         }
     }
+}
+
+/// The SQLite watcher's loop: idle without a connection until answers are wanted, then
+/// polling `PRAGMA data_version` until they go unused for [`KEEP_FOR`].
+fn watch(kept: &Weak<Kept>, path: &str) {
+    loop {
+        match kept.upgrade() {
+            None => return,
+            Some(k) if !k.wanted.load(Ordering::Acquire) => {
+                drop(k);
+                std::thread::park_timeout(IDLE_CHECK);
+                continue;
+            }
+            Some(_) => {}
+        }
+        let opened = open_watching(path).and_then(|conn| {
+            let seen = data_version(&conn)?;
+            Ok((conn, seen))
+        });
+        let (conn, mut seen) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the database for changes; keeping no answers");
+                std::thread::sleep(IDLE_CHECK);
+                continue;
+            }
+        };
+        let Some(k) = kept.upgrade() else { return };
+        k.touched.store(true, Ordering::Relaxed);
+        k.set_live(true);
+        drop(k);
+        let mut quiet = Duration::ZERO;
+        loop {
+            std::thread::sleep(POLL);
+            let Some(k) = kept.upgrade() else { return };
+            match data_version(&conn) {
+                Ok(version) if version == seen => {}
+                Ok(version) => {
+                    seen = version;
+                    k.notices.fetch_add(1, Ordering::Relaxed);
+                    k.changed();
+                }
+                Err(e) => {
+                    k.interruptions.fetch_add(1, Ordering::Relaxed);
+                    k.set_live(false);
+                    tracing::warn!(error = %e, "lost sight of the database's changes; forgetting kept answers");
+                    break;
+                }
+            }
+            quiet += POLL;
+            if quiet >= KEEP_FOR {
+                quiet = Duration::ZERO;
+                if !k.touched.swap(false, Ordering::Relaxed) {
+                    // Unused for as long as any answer lasts: nothing kept is lost.
+                    k.wanted.store(false, Ordering::Release);
+                    k.set_live(false);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn open_watching(path: &str) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    // Read-write for the same reason as the inline path's connections (a read-only
+    // handle cannot always join a WAL database), refusing writes.
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_millis(100))?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+/// Changes whenever another connection has committed since this one last asked.
+fn data_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ pub struct Store {
     inline: Option<std::sync::Arc<inline::Inline>>,
     /// PostgreSQL only: the hot reads' connections kept aside (see [`held`]).
     held: Option<std::sync::Arc<held::Held>>,
-    /// PostgreSQL only: answers kept while the database reports no change (see [`kept`]).
+    /// Answers kept while the database reports no change (see [`kept`]); not for an
+    /// in-memory SQLite database.
     kept: Option<std::sync::Arc<kept::Kept>>,
 }
 
@@ -128,6 +129,10 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 store.inline = inline::Inline::for_url(url).map(std::sync::Arc::new);
+                // Only a file can be watched for other connections' commits.
+                if store.inline.is_some() {
+                    store.kept = Some(std::sync::Arc::default());
+                }
             }
             Backend::Postgres => {
                 let pool = store.db.get_postgres_connection_pool().clone();
@@ -230,17 +235,32 @@ impl Store {
         Ok(!Migrator::get_pending_migrations(&self.db).await?.is_empty())
     }
 
-    /// Starts keeping the answers of the hot reads on PostgreSQL (see [`kept`]), for a
-    /// server; tools that run a command and exit need not. Waits up to a second for the
-    /// notices to be heard and returns whether they are: until then nothing is kept.
-    /// Needs the migrations applied (they create the triggers that send the notices).
+    /// Starts keeping the answers of the hot reads (see [`kept`]), for a server; tools
+    /// that run a command and exit need not. Waits up to a second for the notices to be
+    /// heard and returns whether they are: until then nothing is kept. Needs the
+    /// migrations applied (on PostgreSQL they create the triggers that send the
+    /// notices). Not for an in-memory SQLite database, which keeps nothing.
     pub async fn keep_answers(&self) -> bool {
         let Some(kept) = self.kept.clone() else {
             return false;
         };
-        let pool = self.db.get_postgres_connection_pool().clone();
-        let listening = kept.clone();
-        tokio::spawn(async move { listening.listen(pool).await });
+        match self.backend() {
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool().clone();
+                let listening = kept.clone();
+                tokio::spawn(async move { listening.listen(pool).await });
+            }
+            Backend::Sqlite => {
+                let Some(inline) = &self.inline else {
+                    return false;
+                };
+                if let Err(e) = kept.watch_sqlite(inline.path().to_owned()) {
+                    tracing::warn!(error = %e, "cannot start watching the database for changes");
+                    return false;
+                }
+                kept.want();
+            }
+        }
         for _ in 0..100 {
             if kept.is_live() {
                 return true;
@@ -251,7 +271,7 @@ impl Store {
     }
 
     /// Whether answers are kept now, and what the notices have done; `None` where no
-    /// answers are ever kept (SQLite).
+    /// answers are ever kept (an in-memory SQLite database).
     pub fn kept_answers(&self) -> Option<KeptAnswers> {
         self.kept.as_ref().map(|k| k.state())
     }

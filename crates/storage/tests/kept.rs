@@ -1,5 +1,6 @@
-//! Answers kept on PostgreSQL (catalog-storage's `kept` module): kept while nothing
-//! changes, forgotten when anything they come from changes, wherever the change is made.
+//! Kept answers (catalog-storage's `kept` module), on PostgreSQL and on a SQLite file:
+//! kept while nothing changes, forgotten when anything they come from changes, wherever
+//! the change is made.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -282,10 +283,120 @@ async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
     db.drop_database().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_keeps_nothing() {
+async fn sqlite() -> TestDatabase {
     let db = TestDatabase::sqlite().await.unwrap();
-    assert!(!db.store.keep_answers().await);
-    assert_eq!(db.store.kept_answers(), None);
+    assert!(db.store.keep_answers().await, "the file is watched");
+    db
+}
+
+/// Reads that reached SQLite (a kept answer reaches nothing).
+fn reads(store: &Store) -> u64 {
+    let reads = store.inline_reads().unwrap();
+    reads.served + reads.stepped_aside
+}
+
+/// Waits until the notices of this process's own writes (which the watcher sees too,
+/// after they were already forgotten) have all come in.
+async fn settled(store: &Store) {
+    loop {
+        let heard = store.kept_answers().unwrap().notices;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if store.kept_answers().unwrap().notices == heard {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_answers_are_kept_until_another_connection_commits() {
+    let db = sqlite().await;
+    let p = product(&db.store, "Kettle").await;
+    settled(&db.store).await;
+    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.store).await, "Kettle");
+    let before = reads(&db.store);
+    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.store).await, "Kettle");
+    assert_eq!(reads(&db.store), before, "answered from what was kept");
+
+    // Another process's write (its own pool, not watching) shows once it is noticed.
+    let start = Instant::now();
+    let other = elsewhere(&db).await;
+    let heard = db.store.kept_answers().unwrap().notices;
+    other
+        .execute_unprepared(&format!(
+            "UPDATE products SET name = 'Elsewhere' WHERE id = {}",
+            p.id.0
+        ))
+        .await
+        .unwrap();
+    until(&db.store, |s| s.notices > heard).await;
+    assert_eq!(name_of(&db.store, p.id).await, "Elsewhere");
+    assert_eq!(first_listed(&db.store).await, "Elsewhere");
+    assert!(
+        start.elapsed() < KEEP_FOR,
+        "the notice, not the age limit, did it"
+    );
+    other.close().await.unwrap();
     db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reads_its_own_writes_at_once() {
+    let db = sqlite().await;
+    let p = product(&db.store, "Lamp").await;
+    assert_eq!(name_of(&db.store, p.id).await, "Lamp");
+    assert_eq!(name_of(&db.store, p.id).await, "Lamp");
+    ProductRepository::update(
+        &db.store,
+        p.id,
+        ProductUpdate {
+            name: ProductName::parse("Lamp 2").unwrap(),
+            description: p.description.clone(),
+            category_id: p.category.id,
+            price: p.price,
+            is_published: true,
+            moderation_locked: false,
+            updated_at: t(60),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(name_of(&db.store, p.id).await, "Lamp 2");
+    assert_eq!(first_listed(&db.store).await, "Lamp 2");
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_stops_watching_when_unused_and_starts_again_when_read() {
+    let db = sqlite().await;
+    let p = product(&db.store, "Chair").await;
+    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    let start = Instant::now();
+    while db.store.kept_answers().unwrap().live {
+        assert!(
+            start.elapsed() < KEEP_FOR * 3,
+            "still watching after {:?} unused",
+            start.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(start.elapsed() >= KEEP_FOR / 2, "not while in use");
+    // Idle: a read goes to the database, and asks for answers to be kept again.
+    let before = reads(&db.store);
+    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    assert_eq!(reads(&db.store), before + 1);
+    until(&db.store, |s| s.live).await;
+    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    let kept_from = reads(&db.store);
+    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    assert_eq!(reads(&db.store), kept_from);
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_sqlite_keeps_nothing() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    assert!(!store.keep_answers().await);
+    assert_eq!(store.kept_answers(), None);
 }

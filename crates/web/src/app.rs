@@ -142,9 +142,9 @@ pub async fn build(settings: Settings) -> Result<AppState, StartError> {
     } else if store.has_pending_migrations().await? {
         return Err(StartError::PendingMigrations);
     }
-    if store.backend() == catalog_storage::Backend::Postgres && !store.keep_answers().await {
+    if store.kept_answers().is_some() && !store.keep_answers().await {
         tracing::warn!(
-            "not hearing PostgreSQL's change notices yet; every read goes to the database until then"
+            "not hearing the database's change notices yet; every read goes to the database until then"
         );
     }
     let accounts = AccountsService::new(
