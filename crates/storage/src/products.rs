@@ -463,6 +463,27 @@ impl Store {
     /// one read before (or just after one read before) starts from its [`Anchor`]. An
     /// empty branch (a user without drafts) is left out. Only the page's rows are
     /// joined to their category and owner, and with `versions` to their versions.
+    /// One listing page from the database, each row made an item by `item`.
+    async fn read_page<T>(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+        versions: bool,
+        item: impl Fn(ProductRow, Vec<Version>) -> Result<T, RepoError>,
+    ) -> Result<Page<T>, RepoError> {
+        let counts = self.count_visible(scope).await?;
+        let rows = self.page_rows(scope, page, &counts, versions).await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|(row, versions)| item(row, versions))
+                .collect::<Result<_, _>>()?,
+            page: page.page(),
+            per_page: page.per_page(),
+            total: counts.iter().sum(),
+        })
+    }
+
     async fn page_rows(
         &self,
         scope: ProductScope,
@@ -686,19 +707,7 @@ impl ProductRepository for Store {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError> {
-        let read = async {
-            let counts = self.count_visible(scope).await?;
-            let rows = self.page_rows(scope, page, &counts, false).await?;
-            Ok::<_, RepoError>(Page {
-                items: rows
-                    .into_iter()
-                    .map(|(row, _)| row.into_product())
-                    .collect::<Result<_, _>>()?,
-                page: page.page(),
-                per_page: page.per_page(),
-                total: counts.iter().sum(),
-            })
-        };
+        let read = self.read_page(scope, page, false, |row, _| row.into_product());
         let key = (scope_key(scope), page.page(), page.per_page());
         self.kept_or_read(|k| &k.pages, key, |_| true, |_| true, read)
             .await
@@ -709,19 +718,9 @@ impl ProductRepository for Store {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
-        let read = async {
-            let counts = self.count_visible(scope).await?;
-            let rows = self.page_rows(scope, page, &counts, true).await?;
-            Ok::<_, RepoError>(Page {
-                items: rows
-                    .into_iter()
-                    .map(|(row, versions)| Ok((row.into_product()?, versions)))
-                    .collect::<Result<_, RepoError>>()?,
-                page: page.page(),
-                per_page: page.per_page(),
-                total: counts.iter().sum(),
-            })
-        };
+        let read = self.read_page(scope, page, true, |row, versions| {
+            Ok((row.into_product()?, versions))
+        });
         let key = (scope_key(scope), page.page(), page.per_page());
         self.kept_or_read(|k| &k.pages_with_versions, key, |_| true, |_| true, read)
             .await

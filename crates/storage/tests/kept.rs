@@ -99,6 +99,46 @@ async fn rename_unannounced(store: &Store, id: ProductId, name: &str) {
         .unwrap();
 }
 
+/// Renames a product from `other` (another process) and checks that `store` shows the
+/// new name once it has heard of the change, well before any answer could expire.
+async fn renamed_elsewhere_shows(store: &Store, other: &Store, id: ProductId, name: &str) {
+    let start = Instant::now();
+    let heard = store.kept_answers().unwrap().notices;
+    other
+        .execute_unprepared(&format!(
+            "UPDATE products SET name = '{name}' WHERE id = {}",
+            id.0
+        ))
+        .await
+        .unwrap();
+    until(store, |s| s.notices > heard).await;
+    assert_eq!(name_of(store, id).await, name);
+    assert_eq!(first_listed(store).await, name);
+    assert!(
+        start.elapsed() < KEEP_FOR,
+        "the notice, not the age limit, did it"
+    );
+}
+
+/// Renames a product through `store` itself.
+async fn rename_here(store: &Store, p: &Product, name: &str) {
+    ProductRepository::update(
+        store,
+        p.id,
+        ProductUpdate {
+            name: ProductName::parse(name).unwrap(),
+            description: p.description.clone(),
+            category_id: p.category.id,
+            price: p.price,
+            is_published: true,
+            moderation_locked: false,
+            updated_at: t(60),
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// Waits (within `KEEP_FOR`) until the store's state satisfies `done`.
 async fn until(store: &Store, done: impl Fn(KeptAnswers) -> bool) -> KeptAnswers {
     let start = Instant::now();
@@ -131,17 +171,7 @@ async fn answers_are_kept_until_the_database_announces_a_change() {
         .execute_unprepared(&format!("ALTER TABLE products ENABLE TRIGGER {TRIGGER}"))
         .await
         .unwrap();
-    let heard = db.store.kept_answers().unwrap().notices;
-    other
-        .execute_unprepared(&format!(
-            "UPDATE products SET name = 'Announced' WHERE id = {}",
-            p.id.0
-        ))
-        .await
-        .unwrap();
-    until(&db.store, |s| s.notices > heard).await;
-    assert_eq!(name_of(&db.store, p.id).await, "Announced");
-    assert_eq!(first_listed(&db.store).await, "Announced");
+    renamed_elsewhere_shows(&db.store, &other, p.id, "Announced").await;
     assert!(
         start.elapsed() < KEEP_FOR,
         "the notice, not the age limit, did it"
@@ -162,21 +192,7 @@ async fn this_process_reads_its_own_writes_before_their_notices() {
         .await
         .unwrap();
     assert_eq!(name_of(&db.store, p.id).await, "Lamp", "kept again");
-    ProductRepository::update(
-        &db.store,
-        p.id,
-        ProductUpdate {
-            name: ProductName::parse("Lamp 2").unwrap(),
-            description: p.description.clone(),
-            category_id: p.category.id,
-            price: p.price,
-            is_published: true,
-            moderation_locked: false,
-            updated_at: t(60),
-        },
-    )
-    .await
-    .unwrap();
+    rename_here(&db.store, &p, "Lamp 2").await;
     assert_eq!(name_of(&db.store, p.id).await, "Lamp 2");
     assert_eq!(first_listed(&db.store).await, "Lamp 2");
     db.drop_database().await.unwrap();
@@ -320,23 +336,8 @@ async fn sqlite_answers_are_kept_until_another_connection_commits() {
     assert_eq!(reads(&db.store), before, "answered from what was kept");
 
     // Another process's write (its own pool, not watching) shows once it is noticed.
-    let start = Instant::now();
     let other = elsewhere(&db).await;
-    let heard = db.store.kept_answers().unwrap().notices;
-    other
-        .execute_unprepared(&format!(
-            "UPDATE products SET name = 'Elsewhere' WHERE id = {}",
-            p.id.0
-        ))
-        .await
-        .unwrap();
-    until(&db.store, |s| s.notices > heard).await;
-    assert_eq!(name_of(&db.store, p.id).await, "Elsewhere");
-    assert_eq!(first_listed(&db.store).await, "Elsewhere");
-    assert!(
-        start.elapsed() < KEEP_FOR,
-        "the notice, not the age limit, did it"
-    );
+    renamed_elsewhere_shows(&db.store, &other, p.id, "Elsewhere").await;
     other.close().await.unwrap();
     db.drop_database().await.unwrap();
 }
@@ -347,21 +348,7 @@ async fn sqlite_reads_its_own_writes_at_once() {
     let p = product(&db.store, "Lamp").await;
     assert_eq!(name_of(&db.store, p.id).await, "Lamp");
     assert_eq!(name_of(&db.store, p.id).await, "Lamp");
-    ProductRepository::update(
-        &db.store,
-        p.id,
-        ProductUpdate {
-            name: ProductName::parse("Lamp 2").unwrap(),
-            description: p.description.clone(),
-            category_id: p.category.id,
-            price: p.price,
-            is_published: true,
-            moderation_locked: false,
-            updated_at: t(60),
-        },
-    )
-    .await
-    .unwrap();
+    rename_here(&db.store, &p, "Lamp 2").await;
     assert_eq!(name_of(&db.store, p.id).await, "Lamp 2");
     assert_eq!(first_listed(&db.store).await, "Lamp 2");
     db.drop_database().await.unwrap();
