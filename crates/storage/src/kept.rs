@@ -11,9 +11,8 @@
 //! Correctness rests on the database, not on this process. On PostgreSQL a
 //! statement-level trigger on every table these answers come from sends a notice
 //! (`LISTEN catalog_changes`) when its transaction commits, whichever process or tool
-//! wrote. On a SQLite file a watcher thread asks SQLite every [`POLL`] whether any other
-//! connection has committed since it last asked (`PRAGMA data_version`, which SQLite
-//! keeps for exactly this), whichever process or tool it was. Each notice forgets every
+//! wrote. On a SQLite file, SQLite itself counts the commits of every other connection
+//! (`PRAGMA data_version`), whichever process or tool it was. Each notice forgets every
 //! kept answer. Answers are kept only while the notices are heard (a listening
 //! connection that drops forgets everything and keeps nothing until it listens again),
 //! each for at most [`KEEP_FOR`] (the bound for a connection that hangs without
@@ -21,15 +20,20 @@
 //! read. Writes through this process forget at once, before their notices come back,
 //! so a client always reads its own writes.
 //!
-//! The SQLite watcher only runs while answers are in use: after [`KEEP_FOR`] without
-//! one it stops keeping, closes its connection and sleeps until a read wants answers
-//! kept again, so an idle server does not wake up every [`POLL`].
+//! A kept answer is served only after every commit that ended before the read was asked
+//! for has been heard of ([`Kept::catch_up`]), so a change made elsewhere (a moderator
+//! removed from the group by the CLI, a password changed through another server) holds
+//! from the very next request, as it would without anything kept. On SQLite that is one
+//! `PRAGMA data_version` on a connection kept for it, a few microseconds. On PostgreSQL
+//! it is a barrier: an empty query on the listening connection, after whose answer
+//! PostgreSQL has sent every notice of a commit that ended before it; reads that arrive
+//! together share one, so under load a barrier costs a fraction of a round trip each.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use catalog_domain::Page;
@@ -44,13 +48,12 @@ pub(crate) const CHANNEL: &str = "catalog_changes";
 /// counts are kept as long.
 pub(crate) const KEEP_FOR: Duration = Duration::from_secs(2);
 
-/// SQLite: how often the watcher asks whether another connection has committed, which
-/// bounds how long a write by another process (the CLI, the `sqlite3` shell) may go
-/// unseen. Writes through this process are seen at once.
-pub(crate) const POLL: Duration = Duration::from_millis(2);
+/// PostgreSQL: the longest a read waits for its barrier before it reads from the
+/// database instead (and answers stop being kept until a barrier passes again).
+const BARRIER_WAIT: Duration = Duration::from_millis(250);
 
-/// SQLite: how long the idle watcher sleeps between checks that its store still exists.
-const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// SQLite: how long after failing to open its watching connection a store tries again.
+const REOPEN_AFTER: Duration = Duration::from_secs(1);
 
 /// A listing's key: the scope (kind and owner), the page and its size.
 pub(crate) type PageKey = ((u8, i64), u64, u64);
@@ -71,12 +74,8 @@ pub(crate) struct Kept {
     /// Notices heard, and times the listening connection was lost (for the tests).
     notices: AtomicU64,
     interruptions: AtomicU64,
-    /// SQLite's watcher: woken when a read would keep its answer but none are kept.
-    watcher: OnceLock<std::thread::Thread>,
-    /// A read wants answers kept (the SQLite watcher starts on it).
-    wanted: AtomicBool,
-    /// A kept answer was served or stored since the watcher last looked.
-    touched: AtomicBool,
+    /// How other connections' commits are heard of; unset until answers are kept.
+    changes: OnceLock<Changes>,
 }
 
 /// Taken before a read: whether what it reads may be kept, and from which generation.
@@ -135,25 +134,9 @@ impl Kept {
 
     pub(crate) fn ticket(&self) -> Ticket {
         if !self.is_live() {
-            self.want();
             return Ticket(None);
         }
         Ticket(Some(self.generation.load(Ordering::Acquire)))
-    }
-
-    /// Asks the SQLite watcher, if there is one, to start keeping answers.
-    pub(crate) fn want(&self) {
-        if !self.wanted.swap(true, Ordering::AcqRel)
-            && let Some(watcher) = self.watcher.get()
-        {
-            watcher.unpark();
-        }
-    }
-
-    fn touch(&self) {
-        if !self.touched.load(Ordering::Relaxed) {
-            self.touched.store(true, Ordering::Relaxed);
-        }
     }
 
     pub(crate) fn get<K, Q, V, const N: usize>(
@@ -173,10 +156,7 @@ impl Kept {
         let map = answers.map.lock().ok()?;
         let (kept_in, at, value) = map.get(key)?;
         let fresh = *kept_in == generation && at.elapsed() < KEEP_FOR;
-        fresh.then(|| {
-            self.touch();
-            value.clone()
-        })
+        fresh.then(|| value.clone())
     }
 
     pub(crate) fn put<K: Eq + Hash, V, const N: usize>(
@@ -204,31 +184,124 @@ impl Kept {
             }
         }
         map.insert(key, (generation, Instant::now(), value));
-        self.touch();
     }
 
-    /// Starts the thread that watches the SQLite file at `path` for other connections'
-    /// commits. It ends soon after the last reference to `self` is dropped.
-    pub(crate) fn watch_sqlite(self: &Arc<Self>, path: String) -> std::io::Result<()> {
-        let kept = Arc::downgrade(self);
-        let thread = std::thread::Builder::new()
-            .name("catalog-changes".into())
-            .spawn(move || watch(&kept, &path))?;
-        // A read that wanted answers before this was set is seen at the watcher's next
-        // idle check.
-        let _ = self.watcher.set(thread.thread().clone());
-        Ok(())
+    /// Makes sure that every commit by another connection that ended before this call
+    /// has been heard of, and returns whether kept answers may be served.
+    pub(crate) async fn catch_up(&self) -> bool {
+        match self.changes.get() {
+            Some(Changes::Sqlite(watch)) => self.ask_sqlite(watch),
+            // Boxed: the wait is kilobytes of state, and every hot read's future holds
+            // this one (a heap allocation is nothing beside the round trip).
+            Some(Changes::Postgres(barrier)) => {
+                self.is_live() && Box::pin(self.pass(barrier)).await
+            }
+            None => self.is_live(),
+        }
+    }
+
+    /// Starts watching the SQLite file at `path` for other connections' commits, and
+    /// returns whether answers are kept now.
+    pub(crate) fn watch_sqlite(&self, path: String) -> bool {
+        let watch = Mutex::new(SqliteWatch {
+            path,
+            open: None,
+            reopen_at: None,
+        });
+        if self.changes.set(Changes::Sqlite(watch)).is_err() {
+            tracing::debug!("the database is already watched");
+        }
+        match self.changes.get() {
+            Some(Changes::Sqlite(watch)) => self.ask_sqlite(watch),
+            _ => false,
+        }
+    }
+
+    fn ask_sqlite(&self, watch: &Mutex<SqliteWatch>) -> bool {
+        let Ok(mut watch) = watch.lock() else {
+            return false;
+        };
+        let asked = match &mut watch.open {
+            Some((conn, seen)) => data_version(conn).map(|version| {
+                let changed = version != *seen;
+                *seen = version;
+                changed
+            }),
+            None => {
+                if watch.reopen_at.is_some_and(|at| Instant::now() < at) {
+                    return false;
+                }
+                match open_watching(&watch.path) {
+                    Ok(opened) => {
+                        watch.open = Some(opened);
+                        watch.reopen_at = None;
+                        self.set_live(true);
+                        return true;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot watch the database for changes; keeping no answers");
+                        watch.reopen_at = Some(Instant::now() + REOPEN_AFTER);
+                        return false;
+                    }
+                }
+            }
+        };
+        match asked {
+            Ok(false) => true,
+            Ok(true) => {
+                self.notices.fetch_add(1, Ordering::Relaxed);
+                self.changed();
+                true
+            }
+            Err(e) => {
+                self.interruptions.fetch_add(1, Ordering::Relaxed);
+                self.set_live(false);
+                tracing::warn!(error = %e, "lost sight of the database's changes; forgetting kept answers");
+                watch.open = None;
+                false
+            }
+        }
+    }
+
+    /// Waits for a barrier that started after this call; false if none passed in time.
+    async fn pass(&self, barrier: &Barrier) -> bool {
+        let mut passed = barrier.passed.subscribe();
+        let mine = barrier.asked.fetch_add(1, Ordering::AcqRel) + 1;
+        barrier.wake.notify_one();
+        match tokio::time::timeout(BARRIER_WAIT, passed.wait_for(|p| *p >= mine)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                // Hung, or too slow to be worth waiting for: read from the database
+                // until a barrier passes again.
+                tracing::warn!("change notices are late; keeping no answers until they catch up");
+                self.set_live(false);
+                false
+            }
+        }
     }
 
     /// Listens for the trigger's notices until the pool closes, keeping answers only
-    /// while it hears them. A failed connection is retried every second.
+    /// while it hears them, and answers barriers on the same connection. A failed
+    /// connection is retried every second.
     pub(crate) async fn listen(&self, pool: PgPool) {
+        if self
+            .changes
+            .set(Changes::Postgres(Barrier::default()))
+            .is_err()
+        {
+            tracing::debug!("already listening");
+            return;
+        }
+        let Some(Changes::Postgres(barrier)) = self.changes.get() else {
+            return;
+        };
         loop {
             let mut listener = match PgListener::connect_with(&pool).await {
                 Ok(listener) => listener,
                 Err(e) if pool.is_closed() => {
                     tracing::debug!(error = %e, "change notices stop: the pool is closed");
-                    self.set_live(false);
+                    self.lost(barrier);
                     return;
                 }
                 Err(e) => {
@@ -244,97 +317,112 @@ impl Kept {
             }
             self.set_live(true);
             loop {
-                match listener.try_recv().await {
-                    Ok(Some(_)) => {
-                        self.notices.fetch_add(1, Ordering::Relaxed);
-                        self.changed();
-                    }
-                    // The connection dropped and sqlx has listened again on a new one:
-                    // whatever changed in between went unheard.
-                    Ok(None) => {
-                        self.interruptions.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!("change notices were interrupted; forgetting kept answers");
-                        self.set_live(false);
-                        self.set_live(true);
-                    }
-                    Err(e) => {
-                        self.interruptions.fetch_add(1, Ordering::Relaxed);
-                        self.set_live(false);
-                        if pool.is_closed() {
-                            return;
+                tokio::select! {
+                    received = listener.try_recv() => match received {
+                        Ok(Some(_)) => {
+                            self.notices.fetch_add(1, Ordering::Relaxed);
+                            self.changed();
                         }
-                        tracing::warn!(error = %e, "change notices stopped; keeping no answers");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        break;
+                        // The connection dropped and sqlx has listened again on a new
+                        // one: whatever changed in between went unheard.
+                        Ok(None) => {
+                            self.interruptions.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!("change notices were interrupted; forgetting kept answers");
+                            self.lost(barrier);
+                            self.set_live(true);
+                        }
+                        Err(e) => {
+                            self.interruptions.fetch_add(1, Ordering::Relaxed);
+                            self.lost(barrier);
+                            if pool.is_closed() {
+                                return;
+                            }
+                            tracing::warn!(error = %e, "change notices stopped; keeping no answers");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            break;
+                        }
+                    },
+                    () = barrier.wake.notified() => {
+                        let asked = barrier.asked.load(Ordering::Acquire);
+                        // PostgreSQL sends the notices it holds for this connection
+                        // before it says it is ready for the next query.
+                        match sea_orm::sqlx::raw_sql(";").execute(&mut listener).await {
+                            Ok(_) => {
+                                while listener.next_buffered().is_some() {
+                                    self.notices.fetch_add(1, Ordering::Relaxed);
+                                    self.changed();
+                                }
+                                if !self.is_live() {
+                                    // Late before, caught up now.
+                                    self.set_live(true);
+                                }
+                                barrier.passed.send_replace(asked);
+                            }
+                            Err(e) => {
+                                self.interruptions.fetch_add(1, Ordering::Relaxed);
+                                self.lost(barrier);
+                                if pool.is_closed() {
+                                    return;
+                                }
+                                tracing::warn!(error = %e, "change notices stopped; keeping no answers");
+                                break;
+                            }
+                        }
                     }
                 }
             }
         }
     }
+
+    /// The notices may have been missed: everything kept is forgotten and nothing is
+    /// kept until they are heard again, so the reads waiting for a barrier can go to
+    /// the database at once.
+    fn lost(&self, barrier: &Barrier) {
+        self.set_live(false);
+        barrier
+            .passed
+            .send_replace(barrier.asked.load(Ordering::Acquire));
+    }
 }
 
-/// The SQLite watcher's loop: idle without a connection until answers are wanted, then
-/// polling `PRAGMA data_version` until they go unused for [`KEEP_FOR`].
-fn watch(kept: &Weak<Kept>, path: &str) {
-    loop {
-        match kept.upgrade() {
-            None => return,
-            Some(k) if !k.wanted.load(Ordering::Acquire) => {
-                drop(k);
-                std::thread::park_timeout(IDLE_CHECK);
-                continue;
-            }
-            Some(_) => {}
-        }
-        let opened = open_watching(path).and_then(|conn| {
-            let seen = data_version(&conn)?;
-            Ok((conn, seen))
-        });
-        let (conn, mut seen) = match opened {
-            Ok(opened) => opened,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch the database for changes; keeping no answers");
-                std::thread::sleep(IDLE_CHECK);
-                continue;
-            }
-        };
-        let Some(k) = kept.upgrade() else { return };
-        k.touched.store(true, Ordering::Relaxed);
-        k.set_live(true);
-        drop(k);
-        let mut quiet = Duration::ZERO;
-        loop {
-            std::thread::sleep(POLL);
-            let Some(k) = kept.upgrade() else { return };
-            match data_version(&conn) {
-                Ok(version) if version == seen => {}
-                Ok(version) => {
-                    seen = version;
-                    k.notices.fetch_add(1, Ordering::Relaxed);
-                    k.changed();
-                }
-                Err(e) => {
-                    k.interruptions.fetch_add(1, Ordering::Relaxed);
-                    k.set_live(false);
-                    tracing::warn!(error = %e, "lost sight of the database's changes; forgetting kept answers");
-                    break;
-                }
-            }
-            quiet += POLL;
-            if quiet >= KEEP_FOR {
-                quiet = Duration::ZERO;
-                if !k.touched.swap(false, Ordering::Relaxed) {
-                    // Unused for as long as any answer lasts: nothing kept is lost.
-                    k.wanted.store(false, Ordering::Release);
-                    k.set_live(false);
-                    break;
-                }
-            }
+/// How other connections' commits are heard of.
+#[derive(Debug)]
+enum Changes {
+    /// SQLite: asked before each kept answer is served.
+    Sqlite(Mutex<SqliteWatch>),
+    /// PostgreSQL: the listening task's notices, and its barriers.
+    Postgres(Barrier),
+}
+
+#[derive(Debug)]
+struct SqliteWatch {
+    path: String,
+    /// The connection that asks, and the count it last saw.
+    open: Option<(rusqlite::Connection, i64)>,
+    /// After a failure to open, not before this.
+    reopen_at: Option<Instant>,
+}
+
+/// Barriers asked for and passed, numbered in order: a barrier that starts once
+/// `asked` reached `n` passes every read that asked for `n` or less.
+#[derive(Debug)]
+struct Barrier {
+    asked: AtomicU64,
+    wake: tokio::sync::Notify,
+    passed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Barrier {
+    fn default() -> Self {
+        Self {
+            asked: AtomicU64::new(0),
+            wake: tokio::sync::Notify::new(),
+            passed: tokio::sync::watch::Sender::new(0),
         }
     }
 }
 
-fn open_watching(path: &str) -> rusqlite::Result<rusqlite::Connection> {
+fn open_watching(path: &str) -> rusqlite::Result<(rusqlite::Connection, i64)> {
     use rusqlite::OpenFlags;
     // Read-write for the same reason as the inline path's connections (a read-only
     // handle cannot always join a WAL database), refusing writes.
@@ -344,7 +432,8 @@ fn open_watching(path: &str) -> rusqlite::Result<rusqlite::Connection> {
     )?;
     conn.busy_timeout(Duration::from_millis(100))?;
     conn.pragma_update(None, "query_only", true)?;
-    Ok(conn)
+    let seen = data_version(&conn)?;
+    Ok((conn, seen))
 }
 
 /// Changes whenever another connection has committed since this one last asked.

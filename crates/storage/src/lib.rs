@@ -254,11 +254,7 @@ impl Store {
                 let Some(inline) = &self.inline else {
                     return false;
                 };
-                if let Err(e) = kept.watch_sqlite(inline.path().to_owned()) {
-                    tracing::warn!(error = %e, "cannot start watching the database for changes");
-                    return false;
-                }
-                kept.want();
+                return kept.watch_sqlite(inline.path().to_owned());
             }
         }
         for _ in 0..100 {
@@ -306,7 +302,8 @@ impl Store {
         let Some(kept) = self.kept.as_deref() else {
             return read.await;
         };
-        if let Some(value) = kept.get(answers(kept), &key)
+        if kept.catch_up().await
+            && let Some(value) = kept.get(answers(kept), &key)
             && usable(&value)
         {
             return Ok(value);
