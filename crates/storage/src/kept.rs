@@ -30,7 +30,9 @@
 //! together share one, so under load a barrier costs a fraction of a round trip each.
 
 use std::borrow::Borrow;
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -40,6 +42,21 @@ use catalog_domain::Page;
 use catalog_domain::ports::{SessionRecord, UserWithPermissions};
 use catalog_domain::product::{Product, Version};
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
+
+tokio::task_local! {
+    /// Whether the request this task serves has caught up already (see
+    /// [`one_catch_up_per_request`]).
+    static CAUGHT_UP: Cell<bool>;
+}
+
+/// Runs `request` so that its kept reads ask the database for news once, at the first
+/// of them, rather than each: every commit that ended before the request began is heard
+/// of all the same, and a page's second kept read (its viewer, then its products) no
+/// longer pays for another `PRAGMA data_version` or barrier. Reads outside such a scope
+/// catch up every time.
+pub fn one_catch_up_per_request<F: Future>(request: F) -> impl Future<Output = F::Output> {
+    CAUGHT_UP.scope(Cell::new(false), request)
+}
 
 /// The channel the migration's trigger notifies.
 pub(crate) const CHANNEL: &str = "catalog_changes";
@@ -74,6 +91,8 @@ pub(crate) struct Kept {
     /// Notices heard, and times the listening connection was lost (for the tests).
     notices: AtomicU64,
     interruptions: AtomicU64,
+    /// Times the database was asked for news before a kept answer (for the tests).
+    catch_ups: AtomicU64,
     /// How other connections' commits are heard of; unset until answers are kept.
     changes: OnceLock<Changes>,
 }
@@ -117,6 +136,7 @@ impl Kept {
             live: self.is_live(),
             notices: self.notices.load(Ordering::Relaxed),
             interruptions: self.interruptions.load(Ordering::Relaxed),
+            catch_ups: self.catch_ups.load(Ordering::Relaxed),
         }
     }
 
@@ -187,9 +207,15 @@ impl Kept {
     }
 
     /// Makes sure that every commit by another connection that ended before this call
-    /// has been heard of, and returns whether kept answers may be served.
+    /// (or, within [`one_catch_up_per_request`], before the request began) has been
+    /// heard of, and returns whether kept answers may be served.
     pub(crate) async fn catch_up(&self) -> bool {
-        match self.changes.get() {
+        if CAUGHT_UP.try_with(Cell::get).unwrap_or(false) {
+            // Writes through this process have forgotten what they changed already.
+            return self.is_live();
+        }
+        self.catch_ups.fetch_add(1, Ordering::Relaxed);
+        let caught_up = match self.changes.get() {
             Some(Changes::Sqlite(watch)) => self.ask_sqlite(watch),
             // Boxed: the wait is kilobytes of state, and every hot read's future holds
             // this one (a heap allocation is nothing beside the round trip).
@@ -197,7 +223,12 @@ impl Kept {
                 self.is_live() && Box::pin(self.pass(barrier)).await
             }
             None => self.is_live(),
+        };
+        if caught_up {
+            // Outside a request's scope there is nothing to set.
+            let _ = CAUGHT_UP.try_with(|done| done.set(true));
         }
+        caught_up
     }
 
     /// Starts watching the SQLite file at `path` for other connections' commits, and

@@ -24,6 +24,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 pub use error::StorageError;
 pub use inline::InlineReads;
+pub use kept::one_catch_up_per_request;
 
 /// The database adapter: one pool, implementing every repository port.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub struct KeptAnswers {
     pub notices: u64,
     /// Times the listening connection was lost (every kept answer forgotten each time).
     pub interruptions: u64,
+    /// Times the database was asked for news before serving a kept answer.
+    pub catch_ups: u64,
 }
 
 /// Which database a URL names.

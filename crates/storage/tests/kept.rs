@@ -10,7 +10,7 @@ use catalog_domain::PageRequest;
 use catalog_domain::ports::*;
 use catalog_domain::product::*;
 use catalog_storage::testing::TestDatabase;
-use catalog_storage::{KeptAnswers, Store};
+use catalog_storage::{KeptAnswers, Store, one_catch_up_per_request};
 
 mod support;
 use support::{new_user, t};
@@ -118,6 +118,56 @@ async fn renamed_elsewhere_shows(store: &Store, other: &Store, id: ProductId, na
     }
 }
 
+fn catch_ups(store: &Store) -> u64 {
+    store.kept_answers().unwrap().catch_ups
+}
+
+/// A request's kept reads ask the database for news once between them, and the next
+/// request asks again, so it sees what another process changed in between.
+async fn one_request_asks_once(db: &TestDatabase) {
+    let p = product(&db.store, "Stool").await;
+    assert_eq!(name_of(&db.store, p.id).await, "Stool");
+    assert_eq!(first_listed(&db.store).await, "Stool");
+    let before = catch_ups(&db.store);
+    let (named, listed) = one_catch_up_per_request(async {
+        (
+            name_of(&db.store, p.id).await,
+            first_listed(&db.store).await,
+        )
+    })
+    .await;
+    assert_eq!((named.as_str(), listed.as_str()), ("Stool", "Stool"));
+    assert_eq!(
+        catch_ups(&db.store),
+        before + 1,
+        "one request, one catch-up"
+    );
+
+    let other = elsewhere(db).await;
+    other
+        .execute_unprepared(&format!(
+            "UPDATE products SET name = 'Stool 2' WHERE id = {}",
+            p.id.0
+        ))
+        .await
+        .unwrap();
+    let (named, listed) = one_catch_up_per_request(async {
+        (
+            name_of(&db.store, p.id).await,
+            first_listed(&db.store).await,
+        )
+    })
+    .await;
+    assert_eq!((named.as_str(), listed.as_str()), ("Stool 2", "Stool 2"));
+    assert_eq!(catch_ups(&db.store), before + 2);
+
+    // Outside a request every kept read asks.
+    assert_eq!(name_of(&db.store, p.id).await, "Stool 2");
+    assert_eq!(first_listed(&db.store).await, "Stool 2");
+    assert_eq!(catch_ups(&db.store), before + 4);
+    other.close().await.unwrap();
+}
+
 /// Renames a product through `store` itself.
 async fn rename_here(store: &Store, p: &Product, name: &str) {
     ProductRepository::update(
@@ -176,6 +226,13 @@ async fn answers_are_kept_until_the_database_announces_a_change() {
     );
 
     other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_asks_postgresql_for_news_once() {
+    let Some(db) = postgres().await else { return };
+    one_request_asks_once(&db).await;
     db.drop_database().await.unwrap();
 }
 
@@ -324,6 +381,13 @@ async fn sqlite_answers_are_kept_until_another_connection_commits() {
     let other = elsewhere(&db).await;
     renamed_elsewhere_shows(&db.store, &other, p.id, "Elsewhere").await;
     other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_asks_sqlite_for_news_once() {
+    let db = sqlite().await;
+    one_request_asks_once(&db).await;
     db.drop_database().await.unwrap();
 }
 

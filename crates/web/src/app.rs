@@ -192,6 +192,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::router())
         .fallback_service(pages)
         .with_state(state)
+        // A page's kept reads (its viewer, then its products) ask the database for the
+        // news of other connections' commits once between them.
+        .layer(tower::util::MapFutureLayer::new(
+            catalog_storage::one_catch_up_per_request,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
