@@ -347,7 +347,7 @@ impl Kept {
                 continue;
             }
             self.set_live(true);
-            loop {
+            let stopped = loop {
                 tokio::select! {
                     received = listener.try_recv() => match received {
                         Ok(Some(_)) => {
@@ -362,16 +362,7 @@ impl Kept {
                             self.lost(barrier);
                             self.set_live(true);
                         }
-                        Err(e) => {
-                            self.interruptions.fetch_add(1, Ordering::Relaxed);
-                            self.lost(barrier);
-                            if pool.is_closed() {
-                                return;
-                            }
-                            tracing::warn!(error = %e, "change notices stopped; keeping no answers");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            break;
-                        }
+                        Err(e) => break e,
                     },
                     () = barrier.wake.notified() => {
                         let asked = barrier.asked.load(Ordering::Acquire);
@@ -389,19 +380,18 @@ impl Kept {
                                 }
                                 barrier.passed.send_replace(asked);
                             }
-                            Err(e) => {
-                                self.interruptions.fetch_add(1, Ordering::Relaxed);
-                                self.lost(barrier);
-                                if pool.is_closed() {
-                                    return;
-                                }
-                                tracing::warn!(error = %e, "change notices stopped; keeping no answers");
-                                break;
-                            }
+                            Err(e) => break e,
                         }
                     }
                 }
+            };
+            self.interruptions.fetch_add(1, Ordering::Relaxed);
+            self.lost(barrier);
+            if pool.is_closed() {
+                return;
             }
+            tracing::warn!(error = %stopped, "change notices stopped; keeping no answers");
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
