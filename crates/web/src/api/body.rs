@@ -21,7 +21,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+            .is_some_and(is_json_media_type);
         if !is_json {
             return Err(Problem::new(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -50,6 +50,31 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             )),
         }
     }
+}
+
+/// Whether a `Content-Type` names JSON by its media type: `application/json` or
+/// `application/<something>+json`, in any case, whatever its parameters. Matching on
+/// substrings let `text/plain; x=+json` through, and `text/plain` is a type any web
+/// page can make a browser send to another site without asking it first.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_matches(|c: char| c == ' ' || c == '\t');
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    if !kind.eq_ignore_ascii_case("application") || !token(subtype) {
+        return false;
+    }
+    let subtype = subtype.to_ascii_lowercase();
+    subtype == "json" || (subtype.len() > "+json".len() && subtype.ends_with("+json"))
 }
 
 impl JsonObject {
@@ -96,5 +121,40 @@ impl JsonObject {
             errors.add(field, "This field is required.");
         }
         value.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn json_is_recognised_by_its_media_type_alone() {
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+            "application/problem+json;charset=UTF-8",
+            " application/json ",
+        ] {
+            assert!(is_json_media_type(json), "{json:?}");
+        }
+        for other in [
+            "text/plain; x=+json",
+            "text/plain;application/json",
+            "text/json",
+            "application/x-www-form-urlencoded; a=application/json",
+            "multipart/form-data; boundary=+json",
+            "application/+json",
+            "application/jsonp",
+            "application/json+xml",
+            "application/ json",
+            "application",
+            "",
+            "+json",
+        ] {
+            assert!(!is_json_media_type(other), "{other:?}");
+        }
     }
 }
