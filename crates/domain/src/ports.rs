@@ -49,6 +49,10 @@ pub enum ProductScope {
     PublishedOrOwnedBy(UserId),
 }
 
+/// Writes the mail of an account being created, from the stored account: a
+/// verification link names the account's id, which exists only once it is stored.
+pub type MailFor = Box<dyn FnOnce(&User) -> OutgoingMail + Send>;
+
 /// A user with the permissions their groups grant, read together: all a request needs
 /// to know who is asking and what they may do.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,12 +84,24 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::EmailTaken`] when the address (case-insensitively) is registered.
     async fn insert(&self, user: NewUser) -> Result<User, RepoError>;
-    /// Creates the user and queues `mail` for them in one transaction: either both are
-    /// stored or neither is.
+    /// Creates the user and queues the mail `mail` writes for them (it sees the stored
+    /// user, id included) in one transaction: either both are stored or neither is.
     ///
     /// # Errors
     /// [`RepoError::EmailTaken`] when the address is registered.
-    async fn insert_with_mail(&self, user: NewUser, mail: OutgoingMail) -> Result<User, RepoError>;
+    async fn insert_with_mail(&self, user: NewUser, mail: MailFor) -> Result<User, RepoError>;
+    /// Deletes the account holding `email` if it is unverified and neither it nor its
+    /// latest verification link is newer than `cutoff` (its links have all expired), so
+    /// that the address is free for whoever registers it next. Returns whether an
+    /// account went.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn release_stale_address(
+        &self,
+        email: &Email,
+        cutoff: Timestamp,
+    ) -> Result<bool, RepoError>;
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
@@ -108,8 +124,9 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn list(&self) -> Result<Vec<UserWithGroups>, RepoError>;
-    /// Activates or deactivates; deactivation also deletes the user's sessions and API
-    /// tokens in the same transaction.
+    /// Activates or deactivates (a superuser's switch, kept apart from verification);
+    /// deactivation also deletes the user's sessions and API tokens in the same
+    /// transaction.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] for an unknown id.
@@ -132,7 +149,8 @@ pub trait UserRepository: Send + Sync {
     /// [`RepoError::NotFound`] for an unknown id.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError>;
     /// Marks the account verified and active; `false` when it was verified already (so a
-    /// link works once even when two requests race).
+    /// link works once even when two requests race) or a superuser deactivated it (then
+    /// nothing changes).
     ///
     /// # Errors
     /// [`RepoError::Unavailable`].
@@ -198,12 +216,20 @@ pub trait UserRepository: Send + Sync {
         pending: Option<Email>,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), RepoError>;
-    /// Makes the pending address (if it is still `expected`) the account's address;
-    /// `false` when it is not pending any more.
+    /// Makes the pending address (if it is still `expected`) the account's address,
+    /// cancels a pending generated password (it went to the old address), and ends every
+    /// session but `keep_session` and every API token, in one transaction: the new
+    /// address can trust that nobody else is signed in. `false` when the address is not
+    /// pending any more.
     ///
     /// # Errors
     /// [`RepoError::EmailTaken`] when another account has the address now.
-    async fn adopt_pending_email(&self, id: UserId, expected: &Email) -> Result<bool, RepoError>;
+    async fn adopt_pending_email(
+        &self,
+        id: UserId,
+        expected: &Email,
+        keep_session: Option<String>,
+    ) -> Result<bool, RepoError>;
     /// Inserts many users in batches (sample data); returns their ids in order.
     ///
     /// # Errors

@@ -46,7 +46,9 @@ pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
         _ => None,
     };
     let pending_email = match m.pending_email.as_deref() {
-        Some(e) => Some(Email::parse(e).map_err(|e| corrupt("users.pending_email", e))?),
+        Some(e) => {
+            Some(Email::parse_owned(e.to_owned()).map_err(|e| corrupt("users.pending_email", e))?)
+        }
         None => None,
     };
     Ok(User {
@@ -61,6 +63,7 @@ pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
         is_active: m.is_active,
         is_verified: m.is_verified,
         is_superuser: m.is_superuser,
+        deactivated: m.deactivated,
         password_change_required: m.password_change_required,
         pending_password,
         pending_email,

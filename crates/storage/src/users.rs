@@ -7,7 +7,7 @@ use catalog_domain::mail::OutgoingMail;
 use std::time::Duration;
 
 use catalog_domain::ports::{
-    MailThrottle, ProfileUpdate, RepoError, UserRepository, UserWithPermissions,
+    MailFor, MailThrottle, ProfileUpdate, RepoError, UserRepository, UserWithPermissions,
 };
 use catalog_domain::user::{
     Email, NewUser, PasswordHash, PendingPassword, User, UserId, UserWithGroups,
@@ -43,6 +43,9 @@ fn active(new: &NewUser) -> user::ActiveModel {
         last_login: Set(None),
         verification_sent_at: Set(None),
         registration_notice_sent_at: Set(None),
+        // Set, not left to the column's default: a SQLite connection opened before
+        // the migration that added the column answers the insert's RETURNING without it.
+        deactivated: Set(false),
         ..Default::default()
     }
 }
@@ -102,16 +105,41 @@ impl UserRepository for Store {
         convert::user(model)
     }
 
-    async fn insert_with_mail(&self, new: NewUser, mail: OutgoingMail) -> Result<User, RepoError> {
+    async fn insert_with_mail(&self, new: NewUser, mail: MailFor) -> Result<User, RepoError> {
         let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         let model = active(&new)
             .insert(&txn)
             .await
             .map_err(|e| repo_err(e, email_taken))?;
-        outbox::enqueue_in(&txn, mail, new.date_joined).await?;
+        let user = convert::user(model)?;
+        outbox::enqueue_in(&txn, mail(&user), new.date_joined).await?;
         txn.commit().await.map_err(db)?;
-        convert::user(model)
+        Ok(user)
+    }
+
+    async fn release_stale_address(
+        &self,
+        email: &Email,
+        cutoff: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let cutoff = convert::micros(cutoff);
+        let stale = user::Entity::delete_many()
+            .filter(user::Column::EmailKey.eq(email.key()))
+            .filter(user::Column::IsVerified.eq(false))
+            .filter(user::Column::DateJoined.lt(cutoff))
+            .filter(
+                user::Column::VerificationSentAt
+                    .is_null()
+                    .or(user::Column::VerificationSentAt.lt(cutoff)),
+            )
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if stale.rows_affected > 0 {
+            self.changed();
+        }
+        Ok(stale.rows_affected > 0)
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
@@ -165,7 +193,10 @@ impl UserRepository for Store {
         update_user(
             &txn,
             id,
-            vec![(user::Column::IsActive, Expr::value(is_active))],
+            vec![
+                (user::Column::IsActive, Expr::value(is_active)),
+                (user::Column::Deactivated, Expr::value(!is_active)),
+            ],
         )
         .await?;
         if !is_active {
@@ -244,6 +275,7 @@ impl UserRepository for Store {
             .col_expr(user::Column::IsActive, Expr::value(true))
             .filter(user::Column::Id.eq(id.0))
             .filter(user::Column::IsVerified.eq(false))
+            .filter(user::Column::Deactivated.eq(false))
             .exec(self.conn())
             .await
             .map_err(db)?;
@@ -397,8 +429,14 @@ impl UserRepository for Store {
         txn.commit().await.map_err(db)
     }
 
-    async fn adopt_pending_email(&self, id: UserId, expected: &Email) -> Result<bool, RepoError> {
+    async fn adopt_pending_email(
+        &self,
+        id: UserId,
+        expected: &Email,
+        keep_session: Option<String>,
+    ) -> Result<bool, RepoError> {
         let _writing = self.writing();
+        let txn = self.conn().begin().await.map_err(db)?;
         let result = user::Entity::update_many()
             .col_expr(user::Column::Email, Expr::value(expected.as_str()))
             .col_expr(user::Column::EmailKey, Expr::value(expected.key()))
@@ -406,12 +444,25 @@ impl UserRepository for Store {
                 user::Column::PendingEmail,
                 Expr::value(Option::<String>::None),
             )
+            .col_expr(
+                user::Column::PendingPasswordHash,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                user::Column::PendingPasswordExpiresAt,
+                Expr::value(Option::<Timestamp>::None),
+            )
             .filter(user::Column::Id.eq(id.0))
             .filter(user::Column::PendingEmail.eq(expected.as_str()))
-            .exec(self.conn())
+            .exec(&txn)
             .await
             .map_err(|e| repo_err(e, email_taken))?;
-        Ok(result.rows_affected > 0)
+        if result.rows_affected == 0 {
+            return Ok(false);
+        }
+        end_sessions_and_tokens(&txn, id, keep_session).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(true)
     }
 
     async fn insert_many(&self, users: Vec<NewUser>) -> Result<Vec<UserId>, RepoError> {

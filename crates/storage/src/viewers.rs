@@ -81,6 +81,7 @@ fn user_model(c: &dyn Cells) -> Result<Option<user::Model>, RepoError> {
         last_login: c.time("last_login")?,
         verification_sent_at: c.time("verification_sent_at")?,
         registration_notice_sent_at: c.time("registration_notice_sent_at")?,
+        deactivated: present(c.flag("deactivated")?, "users.deactivated")?,
     }))
 }
 

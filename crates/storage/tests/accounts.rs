@@ -102,6 +102,144 @@ db_test!(an_account_is_verified_once, |db| {
     assert!(u.is_verified && u.is_active);
 });
 
+db_test!(a_deactivated_account_stays_off_when_it_is_verified, |db| {
+    let u = UserRepository::insert(&db.store, new_user("off@example.com", false))
+        .await
+        .unwrap();
+    db.store.set_active(u.id, false).await.unwrap();
+    assert!(
+        !db.store.mark_verified(u.id).await.unwrap(),
+        "a deactivated account is not verified by its link"
+    );
+    let stored = UserRepository::find_by_id(&db.store, u.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.deactivated && !stored.is_active && !stored.is_verified);
+    db.store.set_active(u.id, true).await.unwrap();
+    assert!(db.store.mark_verified(u.id).await.unwrap());
+    let stored = UserRepository::find_by_id(&db.store, u.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.deactivated && stored.is_active && stored.is_verified);
+});
+
+db_test!(
+    only_an_unverified_account_whose_links_expired_gives_up_its_address,
+    |db| {
+        let cutoff = t(10);
+        let mut fresh = new_user("fresh@example.com", false);
+        fresh.date_joined = t(20);
+        let fresh = UserRepository::insert(&db.store, fresh).await.unwrap();
+        let old = UserRepository::insert(&db.store, new_user("old@example.com", false))
+            .await
+            .unwrap();
+        let verified = UserRepository::insert(&db.store, new_user("kept@example.com", true))
+            .await
+            .unwrap();
+        let resent = UserRepository::insert(&db.store, new_user("resent@example.com", false))
+            .await
+            .unwrap();
+        // A link sent after the cutoff is still good: the account keeps its address.
+        assert!(
+            db.store
+                .queue_throttled(
+                    resent.id,
+                    MailThrottle::Verification,
+                    t(15),
+                    Duration::from_secs(60),
+                    mail("resent@example.com", MailKind::Verification),
+                )
+                .await
+                .unwrap()
+        );
+        for (user, gone) in [
+            (&fresh, false),
+            (&old, true),
+            (&verified, false),
+            (&resent, false),
+        ] {
+            assert_eq!(
+                db.store
+                    .release_stale_address(&user.email, cutoff)
+                    .await
+                    .unwrap(),
+                gone,
+                "{}",
+                user.email
+            );
+            let found = UserRepository::find_by_id(&db.store, user.id)
+                .await
+                .unwrap();
+            assert_eq!(found.is_none(), gone, "{}", user.email);
+        }
+        let again = UserRepository::insert(&db.store, new_user("OLD@example.com", false)).await;
+        assert!(again.is_ok(), "the address is free again: {again:?}");
+    }
+);
+
+db_test!(
+    confirming_a_new_address_cancels_the_generated_password_and_other_sign_ins,
+    |db| {
+        let u = UserRepository::insert(&db.store, new_user("mv@example.com", true))
+            .await
+            .unwrap();
+        session(&db.store, "mine", u.id).await;
+        session(&db.store, "theirs", u.id).await;
+        ApiTokenRepository::insert(&db.store, u.id, "tok".into(), t(0))
+            .await
+            .unwrap();
+        let pending = PendingPassword {
+            hash: phc("Z2Vu"),
+            expires_at: t(3600),
+        };
+        db.store
+            .set_pending_password(
+                u.id,
+                pending,
+                mail("mv@example.com", MailKind::GeneratedPassword),
+            )
+            .await
+            .unwrap();
+        let new = Email::parse("mv.new@example.com").unwrap();
+        db.store
+            .set_pending_email(u.id, Some(new.clone()), vec![])
+            .await
+            .unwrap();
+        assert!(
+            db.store
+                .adopt_pending_email(u.id, &new, Some("mine".into()))
+                .await
+                .unwrap()
+        );
+        let stored = UserRepository::find_by_id(&db.store, u.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.email, new);
+        assert!(
+            stored.pending_password.is_none(),
+            "the password mailed to the old address is void"
+        );
+        assert!(
+            !db.store
+                .adopt_pending_password(
+                    u.id,
+                    phc("Z2Vu"),
+                    mail("mv.new@example.com", MailKind::PasswordChanged)
+                )
+                .await
+                .unwrap()
+        );
+        for (key, kept) in [("mine", true), ("theirs", false)] {
+            let found = SessionRepository::find(&db.store, key, t(1)).await.unwrap();
+            assert_eq!(found.is_some(), kept, "{key}");
+        }
+        assert!(db.store.find_holder("tok").await.unwrap().is_none());
+    }
+);
+
 db_test!(
     a_pending_password_replaces_the_old_one_only_when_adopted,
     |db| {
@@ -288,9 +426,17 @@ db_test!(
             "ed@example.com",
             "nothing changes before confirmation"
         );
-        assert!(db.store.adopt_pending_email(u.id, &new).await.unwrap());
         assert!(
-            !db.store.adopt_pending_email(u.id, &new).await.unwrap(),
+            db.store
+                .adopt_pending_email(u.id, &new, None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.store
+                .adopt_pending_email(u.id, &new, None)
+                .await
+                .unwrap(),
             "single use"
         );
         let found = db
@@ -310,7 +456,7 @@ db_test!(
             .await
             .unwrap();
         assert!(matches!(
-            db.store.adopt_pending_email(u.id, &taken).await,
+            db.store.adopt_pending_email(u.id, &taken, None).await,
             Err(RepoError::EmailTaken)
         ));
     }

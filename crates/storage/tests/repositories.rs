@@ -123,13 +123,19 @@ db_test!(
     a_user_and_their_mail_are_stored_together_or_not_at_all,
     |db| {
         db.store
-            .insert_with_mail(new_user("bob@example.com"), mail("bob@example.com"))
+            .insert_with_mail(
+                new_user("bob@example.com"),
+                Box::new(|_| mail("bob@example.com")),
+            )
             .await
             .unwrap();
         assert_eq!(OutboxRepository::pending_count(&db.store).await.unwrap(), 1);
         let dup = db
             .store
-            .insert_with_mail(new_user("BOB@example.com"), mail("bob@example.com"))
+            .insert_with_mail(
+                new_user("BOB@example.com"),
+                Box::new(|_| mail("bob@example.com")),
+            )
             .await;
         assert!(matches!(dup, Err(RepoError::EmailTaken)));
         assert_eq!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use catalog_domain::ports::{OutboxRepository, TokenSigner};
 use catalog_storage::db_test;
 use catalog_web::adapters::token::HmacSigner;
-use support::accounts::{PASSWORD, WAIT, app_with_mail, register, verified_user};
+use support::accounts::{PASSWORD, WAIT, age_account, app_with_mail, register, verified_user};
 use support::smtp::SmtpSink;
 use support::{TestApp, browser, link_path, location, spawn_app};
 
@@ -156,15 +156,23 @@ db_test!(
             "late's link is out (and stays unused)"
         );
         verified_user(&app, &sink, "done@example.com").await;
+        // Links name the account and its address; late's account is older than its link.
+        age_account(&db, "late@example.com", 5).await;
+        let id = |email: &str| {
+            let sql = format!("SELECT id AS n FROM users WHERE email_key = '{email}'");
+            let db = &db;
+            async move { db.count(&sql).await.unwrap() }
+        };
+        let (late, done) = (id("late@example.com").await, id("done@example.com").await);
         let signer = HmacSigner::new(TEST_KEY).unwrap();
         let old = chrono::Utc::now() - chrono::Duration::days(4);
-        let expired = signer.sign("verify-email", "late@example.com", old);
+        let expired = signer.sign("verify-email", &format!("{late}:late@example.com"), old);
         let (status, page) = app
             .page(&browser(), &format!("/users/verify/{expired}"))
             .await;
         assert_eq!(status, 400);
         assert!(page.contains("expired") && page.contains("/users/verify/resend"));
-        let used = signer.sign("verify-email", "done@example.com", old);
+        let used = signer.sign("verify-email", &format!("{done}:done@example.com"), old);
         let r = browser()
             .get(app.url(&format!("/users/verify/{used}")))
             .send()

@@ -5,10 +5,67 @@
 
 mod support;
 
+use catalog_domain::user::Email;
 use catalog_storage::db_test;
+use catalog_storage::testing::TestDatabase;
 use serde_json::{Value, json};
-use support::accounts::{PASSWORD, app_with_mail, verified_user};
-use support::{TestApp, spawn_app};
+use support::accounts::{PASSWORD, WAIT, age_account, app_with_mail, register, verified_user};
+use support::catalog::Admin;
+use support::smtp::SmtpSink;
+use support::{TestApp, browser, csrf_of, generated_password, link_path, location, spawn_app};
+
+/// Signs in through the form with a fresh browser; returns it and the answer.
+async fn sign_in_as(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, u16) {
+    let client = browser();
+    let r = app
+        .submit(
+            &client,
+            "/users/login",
+            "/users/login",
+            &[("email", email), ("password", password)],
+        )
+        .await;
+    (client, r.status().as_u16())
+}
+
+/// The mail that arrives after the first `before`, addressed to `to`.
+async fn next_mail_to(sink: &SmtpSink, before: usize, to: &str) -> String {
+    let mail = sink.wait_for(before + 1, WAIT).await;
+    mail[before..]
+        .iter()
+        .find(|m| m.to.iter().any(|t| t == to))
+        .unwrap_or_else(|| panic!("a message to {to}"))
+        .raw
+        .clone()
+}
+
+/// Opens a mailed confirmation link with `client` and presses its button.
+async fn press_link(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
+    let (status, page) = app.page(client, path).await;
+    assert_eq!(status, 200, "{path}: {page}");
+    client
+        .post(app.url(path))
+        .form(&[("csrf_token", csrf_of(&page).as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Presses a link's button without opening its page first (a page that does not
+/// show the button still cannot stop a POST).
+async fn post_link(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
+    let (_, page) = app.page(client, "/users/login").await;
+    client
+        .post(app.url(path))
+        .form(&[("csrf_token", csrf_of(&page).as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn count(db: &TestDatabase, sql: &str) -> i64 {
+    db.count(sql).await.unwrap()
+}
 
 async fn users(db: &catalog_storage::testing::TestDatabase) -> i64 {
     db.count("SELECT COUNT(*) AS n FROM users").await.unwrap()
@@ -101,5 +158,235 @@ db_test!(the_bearer_scheme_is_read_in_any_case, |db| {
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "another scheme is not a bearer token");
+    app.stop().await;
+});
+
+db_test!(a_look_alike_address_cannot_squat_the_real_one, |db| {
+    let (app, sink) = app_with_mail(&db, &[]).await;
+    // U+212A KELVIN SIGN, which lowercases to a plain `k`.
+    let squatter = "\u{212a}im@example.com";
+    let r = register(&app, &browser(), squatter).await;
+    assert_eq!(r.status(), 422, "refused beside the field");
+    assert!(r.text().await.unwrap().contains("ordinary letters"));
+    assert_eq!(users(&db).await, 0);
+    let (status, problem) = {
+        let r = app
+            .client
+            .post(app.url("/api/v1/auth/register"))
+            .json(&json!({"email": squatter, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, 422);
+    assert!(problem["errors"]["email"].is_array(), "{problem}");
+    assert_eq!(users(&db).await, 0);
+    // The real owner registers, gets the link and is signed in by it.
+    let client = verified_user(&app, &sink, "kim@example.com").await;
+    let (status, _) = app.page(&client, "/users/profile").await;
+    assert_eq!(status, 200);
+    app.stop().await;
+});
+
+db_test!(
+    an_unconfirmed_account_gives_up_its_address_when_its_links_expire,
+    |db| {
+        let (app, sink) = app_with_mail(&db, &[]).await;
+        // A stranger registers someone else's address and never confirms it.
+        assert_eq!(
+            register(&app, &browser(), "pat@example.com").await.status(),
+            303
+        );
+        let stale_link = link_path(
+            &next_mail_to(&sink, 0, "pat@example.com").await,
+            "/users/verify/",
+        );
+        let before = sink.messages().len();
+        // Within the link's lifetime the address stays taken: the owner gets it again.
+        assert_eq!(
+            register(&app, &browser(), "pat@example.com").await.status(),
+            303
+        );
+        next_mail_to(&sink, before, "pat@example.com").await;
+        assert_eq!(users(&db).await, 1);
+        age_account(&db, "pat@example.com", 4).await;
+        // Three days later the owner registers it for good.
+        let client = verified_user(&app, &sink, "pat@example.com").await;
+        assert_eq!(app.page(&client, "/users/profile").await.0, 200);
+        assert_eq!(users(&db).await, 1, "the stale account went");
+        // The stranger's link named the account that went: it opens nothing now.
+        let stranger = browser();
+        let (status, _) = app.page(&stranger, &stale_link).await;
+        assert_eq!(status, 400);
+        let r = post_link(&app, &stranger, &stale_link).await;
+        assert_eq!(r.status(), 400);
+        assert_eq!(app.page(&stranger, "/users/profile").await.0, 303);
+        app.stop().await;
+    }
+);
+
+db_test!(
+    a_confirmation_link_opens_only_the_account_it_was_sent_to,
+    |db| {
+        let (app, sink) = app_with_mail(&db, &[]).await;
+        let ann = browser();
+        assert_eq!(register(&app, &ann, "ann@example.com").await.status(), 303);
+        let link = link_path(
+            &next_mail_to(&sink, 0, "ann@example.com").await,
+            "/users/verify/",
+        );
+        assert_eq!(location(&press_link(&app, &ann, &link).await), "/products");
+        // Ann moves to another address.
+        let before = sink.messages().len();
+        let r = app
+            .submit(
+                &ann,
+                "/users/email-change",
+                "/users/email-change",
+                &[
+                    ("new_email", "ann@elsewhere.example"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(location(&r), "/users/profile");
+        let change = link_path(
+            &next_mail_to(&sink, before, "ann@elsewhere.example").await,
+            "/users/email-change/",
+        );
+        assert_eq!(
+            location(&press_link(&app, &ann, &change).await),
+            "/users/profile"
+        );
+        // Someone registers the address Ann left, and opens Ann's old link.
+        assert_eq!(
+            register(&app, &browser(), "ann@example.com").await.status(),
+            303
+        );
+        let stranger = browser();
+        let (status, _) = app.page(&stranger, &link).await;
+        assert_eq!(
+            status, 303,
+            "Ann's account is confirmed: nothing to confirm"
+        );
+        let r = post_link(&app, &stranger, &link).await;
+        assert_eq!(
+            location(&r),
+            "/users/login",
+            "already verified, and nobody signed in"
+        );
+        assert_eq!(
+            app.page(&stranger, "/users/profile").await.0,
+            303,
+            "not signed in as anybody"
+        );
+        let confirmed = count(
+            &db,
+            "SELECT COUNT(*) AS n FROM users WHERE email_key = 'ann@example.com' AND is_verified",
+        )
+        .await;
+        assert_eq!(confirmed, 0, "the new account is still unconfirmed");
+        app.stop().await;
+    }
+);
+
+db_test!(
+    a_new_address_voids_the_generated_password_and_other_sign_ins,
+    |db| {
+        let (app, sink) = app_with_mail(&db, &[]).await;
+        let here = verified_user(&app, &sink, "lee@example.com").await;
+        let (elsewhere, status) = sign_in_as(&app, "lee@example.com", PASSWORD).await;
+        assert_eq!(status, 303);
+        let token = support::catalog::token(&app, "lee@example.com").await;
+        // A reset mails a generated password to the current address.
+        let before = sink.messages().len();
+        let r = app
+            .submit(
+                &browser(),
+                "/users/password-reset",
+                "/users/password-reset",
+                &[("email", "lee@example.com")],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let generated = generated_password(&next_mail_to(&sink, before, "lee@example.com").await);
+        // The account moves to a new address.
+        let before = sink.messages().len();
+        app.submit(
+            &here,
+            "/users/email-change",
+            "/users/email-change",
+            &[("new_email", "lee@new.example"), ("password", PASSWORD)],
+        )
+        .await;
+        let change = link_path(
+            &next_mail_to(&sink, before, "lee@new.example").await,
+            "/users/email-change/",
+        );
+        assert_eq!(
+            location(&press_link(&app, &here, &change).await),
+            "/users/profile"
+        );
+        // The password mailed to the old address opens nothing.
+        let (_, status) = sign_in_as(&app, "lee@new.example", &generated).await;
+        assert_eq!(status, 422);
+        let (_, status) = sign_in_as(&app, "lee@example.com", &generated).await;
+        assert_eq!(status, 422);
+        // Only the session that confirmed is still signed in.
+        assert_eq!(app.page(&here, "/users/profile").await.0, 200);
+        assert_eq!(app.page(&elsewhere, "/users/profile").await.0, 303);
+        let r = app.api_get(&token, "/api/v1/users/me").await;
+        assert_eq!(r.status(), 401, "API tokens end too");
+        let (_, status) = sign_in_as(&app, "lee@new.example", PASSWORD).await;
+        assert_eq!(status, 303, "the real password still works");
+        app.stop().await;
+    }
+);
+
+db_test!(confirming_never_switches_on_a_deactivated_account, |db| {
+    let (app, sink) = app_with_mail(&db, &[]).await;
+    let client = browser();
+    assert_eq!(
+        register(&app, &client, "spam@example.com").await.status(),
+        303
+    );
+    let link = link_path(
+        &next_mail_to(&sink, 0, "spam@example.com").await,
+        "/users/verify/",
+    );
+    let admin = Admin::connect(&db).await;
+    let id = admin
+        .ports
+        .users
+        .find_by_email(&Email::parse("spam@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    catalog_domain::services::admin::AdminService::new(admin.ports.clone())
+        .set_active("spam@example.com", false)
+        .await
+        .unwrap();
+    // The link does nothing now, on the page and in the API.
+    let (status, _) = app.page(&client, &link).await;
+    assert_eq!(status, 400);
+    let r = post_link(&app, &client, &link).await;
+    assert_eq!(r.status(), 400);
+    assert_ne!(location(&r), "/products");
+    let token = link.trim_start_matches("/users/verify/");
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/verify"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(app.page(&client, "/users/profile").await.0, 303);
+    let user = admin.ports.users.find_by_id(id).await.unwrap().unwrap();
+    assert!(!user.is_active && !user.is_verified);
+    let (_, status) = sign_in_as(&app, "spam@example.com", PASSWORD).await;
+    assert_eq!(status, 422, "still switched off");
     app.stop().await;
 });

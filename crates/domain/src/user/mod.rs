@@ -87,6 +87,9 @@ pub struct User {
     pub is_active: bool,
     pub is_verified: bool,
     pub is_superuser: bool,
+    /// Switched off by a superuser: stays inactive, whatever happens to it (confirming
+    /// its address included), until a superuser activates it.
+    pub deactivated: bool,
     pub password_change_required: bool,
     /// A generated password from a reset, until it is used or expires.
     pub pending_password: Option<PendingPassword>,

@@ -25,6 +25,7 @@ pub struct Model {
     pub last_login: Option<DateTimeUtc>,
     pub verification_sent_at: Option<DateTimeUtc>,
     pub registration_notice_sent_at: Option<DateTimeUtc>,
+    pub deactivated: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

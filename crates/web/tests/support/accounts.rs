@@ -53,3 +53,20 @@ pub async fn verified_user(app: &TestApp, sink: &SmtpSink, email: &str) -> reqwe
     assert_eq!(location(&r), "/products");
     client
 }
+
+/// Moves an account's creation and its latest link `days` into the past.
+pub async fn age_account(db: &TestDatabase, email: &str, days: i64) {
+    let sql = match db.backend {
+        catalog_storage::Backend::Postgres => format!(
+            "UPDATE users SET date_joined = date_joined - interval '{days} days', \
+             verification_sent_at = verification_sent_at - interval '{days} days' \
+             WHERE email_key = '{email}'"
+        ),
+        catalog_storage::Backend::Sqlite => format!(
+            "UPDATE users SET date_joined = datetime(date_joined, '-{days} days'), \
+             verification_sent_at = datetime(verification_sent_at, '-{days} days') \
+             WHERE email_key = '{email}'"
+        ),
+    };
+    db.store.execute_unprepared(&sql).await.unwrap();
+}

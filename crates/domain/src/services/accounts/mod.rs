@@ -86,19 +86,13 @@ impl AccountsService {
         user_first.as_str().to_owned()
     }
 
-    fn verification_mail(&self, email: &Email, name: String) -> OutgoingMail {
-        let token = self.ports.signer.sign(VERIFY, &email.key(), self.now());
-        OutgoingMail {
-            to: email.clone(),
-            kind: MailKind::Verification,
-            recipient_name: name,
-            link: Some(MailSecret::new(format!(
-                "{}/users/verify/{token}",
-                self.config.public_url
-            ))),
-            secret: None,
-            detail: None,
-        }
+    fn verification_mail(&self, user: &User) -> OutgoingMail {
+        verification_mail(
+            self.ports.signer.as_ref(),
+            &self.config.public_url,
+            user,
+            self.now(),
+        )
     }
 
     fn notice(&self, to: &Email, kind: MailKind, name: String) -> OutgoingMail {
@@ -114,7 +108,10 @@ impl AccountsService {
 
     /// Re-sends the verification link unless one went out in the last three minutes.
     async fn resend_link(&self, user: &User) -> Result<bool, RepoError> {
-        let mail = self.verification_mail(&user.email, Self::greeting(&user.first_name));
+        if user.deactivated {
+            return Ok(false);
+        }
+        let mail = self.verification_mail(user);
         self.ports
             .users
             .queue_throttled(
@@ -127,37 +124,25 @@ impl AccountsService {
             .await
     }
 
+    /// The account a link names (by id: an address can pass from one account to
+    /// another), with the address key the link was issued for.
     async fn user_for_link(
         &self,
         purpose: &str,
         token: &str,
-    ) -> Result<(SignedClaims, Option<User>), LinkError> {
+    ) -> Result<(SignedClaims, String, Option<User>), LinkError> {
         let claims = self
             .ports
             .signer
             .verify_signature(purpose, token)
             .map_err(|_| LinkError::Invalid)?;
-        let key = claims
+        let (id, key) = claims
             .subject
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let user = match purpose {
-            VERIFY => {
-                let email = Email::parse(&key).map_err(|_| LinkError::Invalid)?;
-                self.ports.users.find_by_email(&email).await?
-            }
-            _ => {
-                let id = claims
-                    .subject
-                    .split_once(':')
-                    .and_then(|(id, _)| id.parse().ok())
-                    .ok_or(LinkError::Invalid)?;
-                self.ports.users.find_by_id(UserId(id)).await?
-            }
-        };
-        Ok((claims, user))
+            .split_once(':')
+            .and_then(|(id, key)| Some((id.parse().ok()?, key.to_owned())))
+            .ok_or(LinkError::Invalid)?;
+        let user = self.ports.users.find_by_id(UserId(id)).await?;
+        Ok((claims, key, user))
     }
 
     fn check_age(&self, purpose: &str, token: &str) -> Result<(), LinkError> {
@@ -170,6 +155,28 @@ impl AccountsService {
             Err(TokenError::Expired) => Err(LinkError::Expired),
             Err(TokenError::Invalid) => Err(LinkError::Invalid),
         }
+    }
+}
+
+/// The verification mail of `user`. Its link names the account and the address it
+/// confirms, so it does nothing for another account that holds the address later.
+fn verification_mail(
+    signer: &dyn crate::ports::TokenSigner,
+    public_url: &str,
+    user: &User,
+    now: Timestamp,
+) -> OutgoingMail {
+    let subject = format!("{}:{}", user.id, user.email.key());
+    let token = signer.sign(VERIFY, &subject, now);
+    OutgoingMail {
+        to: user.email.clone(),
+        kind: MailKind::Verification,
+        recipient_name: user.first_name.as_str().to_owned(),
+        link: Some(MailSecret::new(format!(
+            "{public_url}/users/verify/{token}"
+        ))),
+        secret: None,
+        detail: None,
     }
 }
 

@@ -40,8 +40,11 @@ impl AccountsService {
         if let Some(new) = &new_email {
             if new.key() == user.email.key() {
                 errors.add("new_email", "This is already your email address.");
-            } else if self.ports.users.find_by_email(new).await?.is_some() {
-                errors.add("new_email", "An account with this email already exists.");
+            } else {
+                self.release_stale(new).await?;
+                if self.ports.users.find_by_email(new).await?.is_some() {
+                    errors.add("new_email", "An account with this email already exists.");
+                }
             }
         }
         let Some(new_email) = new_email else {
@@ -80,13 +83,8 @@ impl AccountsService {
         &self,
         token: &str,
     ) -> Result<(User, Email), ConfirmEmailChangeError> {
-        let (claims, user) = self.user_for_link(EMAIL_CHANGE, token).await?;
+        let (_, wanted, user) = self.user_for_link(EMAIL_CHANGE, token).await?;
         let user = user.ok_or(LinkError::Invalid)?;
-        let wanted = claims
-            .subject
-            .split_once(':')
-            .map(|(_, k)| k.to_owned())
-            .unwrap_or_default();
         let pending = user
             .pending_email
             .clone()
@@ -96,27 +94,48 @@ impl AccountsService {
         Ok((user, pending))
     }
 
-    /// Confirms an email change: the new address becomes the account's. Single use.
+    /// Confirms an email change: the new address becomes the account's. Single use. A
+    /// generated password mailed to the old address stops working, and every session
+    /// but `keep_session` and every API token ends, as a password change ends them.
     ///
     /// # Errors
     /// [`ConfirmEmailChangeError`] for bad, expired or used links, or a taken address.
-    pub async fn confirm_email_change(&self, token: &str) -> Result<User, ConfirmEmailChangeError> {
+    pub async fn confirm_email_change(
+        &self,
+        token: &str,
+        keep_session: Option<String>,
+    ) -> Result<User, ConfirmEmailChangeError> {
         let (mut user, pending) = self.check_email_change(token).await?;
+        self.release_stale(&pending)
+            .await
+            .map_err(LinkError::Unexpected)?;
         match self
             .ports
             .users
-            .adopt_pending_email(user.id, &pending)
+            .adopt_pending_email(user.id, &pending, keep_session)
             .await
         {
             Ok(true) => {
                 user.email = pending;
                 user.pending_email = None;
+                user.pending_password = None;
                 Ok(user)
             }
             Ok(false) => Err(ConfirmEmailChangeError::AlreadyUsed),
             Err(RepoError::EmailTaken) => Err(ConfirmEmailChangeError::EmailTaken),
             Err(e) => Err(LinkError::Unexpected(e).into()),
         }
+    }
+
+    /// Frees `email` from an unverified account whose links have all expired (see
+    /// [`crate::ports::UserRepository::release_stale_address`]).
+    pub(super) async fn release_stale(&self, email: &Email) -> Result<(), RepoError> {
+        let cutoff = self.now() - std_to_chrono(LINK_MAX_AGE);
+        self.ports
+            .users
+            .release_stale_address(email, cutoff)
+            .await?;
+        Ok(())
     }
 
     /// Replaces the profile fields. Invalid input changes nothing at all.

@@ -33,21 +33,26 @@ impl AccountsService {
         errors.check().map_err(RegisterError::Invalid)?;
         // Hash in every case so that a known address answers as slowly as a new one.
         let password_hash = self.ports.hasher.hash(&password).await?;
+        let now = self.now();
+        // An account nobody confirmed while its links worked does not hold the address.
+        self.release_stale(&email).await?;
         if let Some(existing) = self.ports.users.find_by_email(&email).await? {
             self.tell_existing(&existing).await?;
             return Ok(());
         }
         let user = NewUser {
-            email: email.clone(),
+            email,
             password_hash,
             is_active: false,
             is_verified: false,
             is_superuser: false,
             first_name: PersonName::default(),
             last_name: PersonName::default(),
-            date_joined: self.now(),
+            date_joined: now,
         };
-        let mail = self.verification_mail(&email, String::new());
+        let (signer, public_url) = (self.ports.signer.clone(), self.config.public_url.clone());
+        let mail: crate::ports::MailFor =
+            Box::new(move |user| verification_mail(signer.as_ref(), &public_url, user, now));
         match self.ports.users.insert_with_mail(user, mail).await {
             // Another registration of this address won the race; it sends the mail.
             Ok(_) | Err(RepoError::EmailTaken) => Ok(()),
@@ -84,10 +89,16 @@ impl AccountsService {
     /// [`LinkError::Invalid`] for a tampered or unknown link, [`LinkError::Expired`] for
     /// an old link of an account that is still unverified.
     pub async fn check_verification(&self, token: &str) -> Result<Verification, LinkError> {
-        let (_, user) = self.user_for_link(VERIFY, token).await?;
+        let (claims, key, user) = self.user_for_link(VERIFY, token).await?;
         let user = user.ok_or(LinkError::Invalid)?;
         if user.is_verified {
             return Ok(Verification::AlreadyVerified);
+        }
+        // The link is for this account at this address; an account created after it
+        // (an id SQLite gave out again) or switched off by a superuser is not its to open.
+        let issued_for_this_account = claims.issued_at.timestamp() >= user.date_joined.timestamp();
+        if user.email.key() != key || !issued_for_this_account || user.deactivated {
+            return Err(LinkError::Invalid);
         }
         self.check_age(VERIFY, token)?;
         Ok(Verification::Pending(Box::new(user)))

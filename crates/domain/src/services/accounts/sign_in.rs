@@ -67,6 +67,9 @@ impl AccountsService {
                 change_required = true;
             }
         }
+        if user.deactivated {
+            return Err(SignInError::InvalidCredentials);
+        }
         if !user.is_verified {
             let resent = self.resend_link(&user).await?;
             return Err(SignInError::Unverified { resent });

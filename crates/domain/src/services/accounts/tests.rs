@@ -44,6 +44,7 @@ fn user(email: &str, verified: bool, active: bool) -> User {
         is_active: active,
         is_verified: verified,
         is_superuser: false,
+        deactivated: false,
         password_change_required: false,
         pending_password: None,
         pending_email: None,
@@ -140,19 +141,31 @@ async fn a_registration_stores_the_user_and_exactly_one_verification_mail_togeth
         .times(1)
         .returning(|_| Ok(None));
     m.users
+        .expect_release_stale_address()
+        .times(1)
+        .withf(|e, cutoff| {
+            e.as_str() == "Ann@example.com"
+                && *cutoff == t0() - chrono::Duration::from_std(LINK_MAX_AGE).unwrap()
+        })
+        .returning(|_, _| Ok(false));
+    m.users
         .expect_insert_with_mail()
         .times(1)
-        .withf(|u, mail| {
-            !u.is_active
-                && !u.is_verified
-                && u.email.as_str() == "Ann@example.com"
-                && mail.kind == MailKind::Verification
-                && mail.to.as_str() == "Ann@example.com"
-                && mail.link.as_ref().is_some_and(|l| {
-                    l.expose() == format!("{URL}/users/verify/verify-email.ann@example.com.sig")
-                })
-        })
-        .returning(|u, _| Ok(user(u.email.as_str(), false, false)));
+        .withf(|u, _| !u.is_active && !u.is_verified && u.email.as_str() == "Ann@example.com")
+        .returning(|u, mail| {
+            let stored = user(u.email.as_str(), false, false);
+            let mail = mail(&stored);
+            // The link names the stored account (id 7) and the address it confirms.
+            assert_eq!(mail.kind, MailKind::Verification);
+            assert_eq!(mail.to.as_str(), "Ann@example.com");
+            assert_eq!(
+                mail.link.as_ref().map(|l| l.expose().to_owned()),
+                Some(format!(
+                    "{URL}/users/verify/verify-email.7:ann@example.com.sig"
+                ))
+            );
+            Ok(stored)
+        });
     m.users.expect_queue_throttled().times(0);
     m.service()
         .register("Ann@EXAMPLE.com", "velvet thunder 42", "velvet thunder 42")
@@ -164,6 +177,10 @@ async fn a_registration_stores_the_user_and_exactly_one_verification_mail_togeth
 async fn registering_a_taken_address_answers_alike_and_tells_its_owner() {
     let mut m = Mocks::new();
     m.hasher.expect_hash().times(1).returning(|_| Ok(hash()));
+    m.users
+        .expect_release_stale_address()
+        .times(1)
+        .returning(|_, _| Ok(false));
     m.users
         .expect_find_by_email()
         .returning(|e| Ok(Some(user(e.as_str(), true, true))));
@@ -187,6 +204,9 @@ async fn registering_a_taken_address_answers_alike_and_tells_its_owner() {
 async fn losing_the_race_for_an_address_is_not_an_error() {
     let mut m = Mocks::new();
     m.hasher.expect_hash().returning(|_| Ok(hash()));
+    m.users
+        .expect_release_stale_address()
+        .returning(|_, _| Ok(false));
     m.users.expect_find_by_email().returning(|_| Ok(None));
     m.users
         .expect_insert_with_mail()

@@ -61,6 +61,7 @@ fn stored(new: NewUser) -> User {
         is_active: new.is_active,
         is_verified: new.is_verified,
         is_superuser: new.is_superuser,
+        deactivated: false,
         password_change_required: false,
         pending_password: None,
         pending_email: None,

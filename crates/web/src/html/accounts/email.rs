@@ -144,11 +144,31 @@ pub(super) async fn email_change_confirm(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
-    match state.accounts.confirm_email_change(&token).await {
-        Ok(user) => {
+    // The account's own session confirming the change stays signed in; every other
+    // one ends (see `confirm_email_change`).
+    let signed_in = session::user_id(&session).await?;
+    let keep = session
+        .id()
+        .map(|id| DbSessionStore::key(state.ports.signer.as_ref(), &id));
+    let (user, keep) = match state.accounts.check_email_change(&token).await {
+        Ok((user, _)) => {
+            let own = signed_in == Some(user.id);
+            (user, keep.filter(|_| own))
+        }
+        Err(e) => return email_change_failure(e),
+    };
+    match state
+        .accounts
+        .confirm_email_change(&token, keep.clone())
+        .await
+    {
+        Ok(_) => {
             tracing::info!(user = user.id.0, "email address changed");
+            if keep.is_some() {
+                session.cycle_id().await?;
+            }
             session::push_flash(&session, "Your email address was changed.").await;
-            let to = if session::user_id(&session).await?.is_some() {
+            let to = if keep.is_some() {
                 "/users/profile"
             } else {
                 "/users/login"
