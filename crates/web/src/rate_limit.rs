@@ -20,8 +20,12 @@ use crate::app::AppState;
 pub enum Limit {
     /// Failed sign-ins: 10 a minute per client address.
     SignInFailuresByAddress,
-    /// Failed sign-ins: 5 per 5 minutes per email.
+    /// Failed sign-ins from devices that have not signed in to the account before: 5
+    /// per 5 minutes per email (see [`crate::device`]).
     SignInFailuresByEmail,
+    /// Failed sign-ins from a device that has signed in to the account before: 5 per 5
+    /// minutes per device, instead of the per-email limit.
+    SignInFailuresByDevice,
     /// Sign-ups: 20 a minute per address.
     SignUpsByAddress,
     /// Password resets: 20 a minute per address.
@@ -39,7 +43,9 @@ impl Limit {
     fn rule(self) -> (usize, Duration) {
         match self {
             Self::SignInFailuresByAddress => (10, Duration::from_secs(60)),
-            Self::SignInFailuresByEmail => (5, Duration::from_secs(300)),
+            Self::SignInFailuresByEmail | Self::SignInFailuresByDevice => {
+                (5, Duration::from_secs(300))
+            }
             Self::SignUpsByAddress => (20, Duration::from_secs(60)),
             Self::ResetsByAddress => (20, Duration::from_secs(60)),
             Self::ResetsByEmail => (5, Duration::from_secs(60)),
@@ -104,15 +110,23 @@ impl RateLimiter {
         Ok(attempt)
     }
 
-    /// Starts a sign-in under both failure limits.
+    /// Starts a sign-in under the per-address limit and, from a device that has signed
+    /// in to the account before (`device`), that device's limit; from anywhere else,
+    /// the account's. Strangers' failures never count against a known device.
     ///
     /// # Errors
     /// [`RetryAfter`] when either limit is reached; nothing is counted then.
-    pub fn begin_sign_in(&self, ip: String, email: String) -> Result<Attempt<'_>, RetryAfter> {
-        self.begin(vec![
-            (Limit::SignInFailuresByAddress, ip),
-            (Limit::SignInFailuresByEmail, email),
-        ])
+    pub fn begin_sign_in(
+        &self,
+        ip: String,
+        email: String,
+        device: Option<String>,
+    ) -> Result<Attempt<'_>, RetryAfter> {
+        let second = match device {
+            Some(device) => (Limit::SignInFailuresByDevice, device),
+            None => (Limit::SignInFailuresByEmail, email),
+        };
+        self.begin(vec![(Limit::SignInFailuresByAddress, ip), second])
     }
 
     /// Starts a check of a signed-in user's current password.

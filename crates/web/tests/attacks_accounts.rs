@@ -390,3 +390,111 @@ db_test!(confirming_never_switches_on_a_deactivated_account, |db| {
     assert_eq!(status, 422, "still switched off");
     app.stop().await;
 });
+
+/// A browser (cookies kept, redirects not followed) whose requests come through the
+/// trusted proxy from `ip`.
+fn browser_at(ip: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", ip.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+async fn try_sign_in(app: &TestApp, client: &reqwest::Client, email: &str, password: &str) -> u16 {
+    app.submit(
+        client,
+        "/users/login",
+        "/users/login",
+        &[("email", email), ("password", password)],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+async fn try_token(app: &TestApp, client: &reqwest::Client, email: &str, password: &str) -> u16 {
+    client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+db_test!(
+    a_stranger_guessing_an_address_cannot_lock_its_owner_out,
+    |db| {
+        let admin = Admin::connect(&db).await;
+        let root = "root@example.com";
+        admin.person(root, support::catalog::Role::Superuser).await;
+        let app = spawn_app(&db, &[("CATALOG_TRUSTED_PROXIES", "127.0.0.1")]).await;
+        // The owner signs in from their browser and their API client once.
+        let owner = browser_at("198.51.100.7");
+        assert_eq!(try_sign_in(&app, &owner, root, PASSWORD).await, 303);
+        let owner_api = browser_at("198.51.100.7");
+        assert_eq!(try_token(&app, &owner_api, root, PASSWORD).await, 201);
+        let r = app.submit(&owner, "/products", "/users/logout", &[]).await;
+        assert_eq!(
+            r.status(),
+            303,
+            "signed out: the browser keeps only its device cookie"
+        );
+
+        // A stranger floods the address with guesses, a minute at a time forever.
+        let stranger = "203.0.113.9";
+        for _ in 0..5 {
+            assert_eq!(
+                try_sign_in(&app, &browser_at(stranger), root, "guess-1234").await,
+                422
+            );
+        }
+        assert_eq!(
+            try_sign_in(&app, &browser_at(stranger), root, "guess-1234").await,
+            429
+        );
+        assert_eq!(
+            try_token(&app, &browser_at(stranger), root, "guess-1234").await,
+            429
+        );
+        // Strangers stay limited: the right password does not get through either.
+        assert_eq!(
+            try_sign_in(&app, &browser_at("192.0.2.1"), root, PASSWORD).await,
+            429
+        );
+        assert_eq!(
+            try_token(&app, &browser_at("192.0.2.1"), root, PASSWORD).await,
+            429
+        );
+
+        // The owner's own devices are not held to the account's limit.
+        let owner_again = owner.clone();
+        assert_eq!(try_sign_in(&app, &owner_again, root, PASSWORD).await, 303);
+        assert_eq!(app.page(&owner_again, "/users/profile").await.0, 200);
+        assert_eq!(try_token(&app, &owner_api, root, PASSWORD).await, 201);
+
+        // A device's own failures are limited per device, so a copied cookie is no
+        // licence to guess either.
+        let api = browser_at("198.51.100.8");
+        assert_eq!(
+            try_token(&app, &api, root, PASSWORD).await,
+            429,
+            "a new device is a stranger"
+        );
+        for _ in 0..5 {
+            assert_eq!(try_token(&app, &owner_api, root, "guess-5678").await, 401);
+        }
+        assert_eq!(try_token(&app, &owner_api, root, PASSWORD).await, 429);
+        assert_eq!(
+            try_sign_in(&app, &owner, root, PASSWORD).await,
+            303,
+            "another device of the owner is still fine"
+        );
+        app.stop().await;
+    }
+);

@@ -21,6 +21,7 @@ use super::ApiUser;
 use super::body::JsonObject;
 use super::problem::Problem;
 use crate::app::AppState;
+use crate::device::DeviceTokens;
 use crate::html::media_url;
 use crate::rate_limit::{ClientIp, Limit, email_key};
 
@@ -166,6 +167,7 @@ pub async fn verify(
 pub async fn issue_token(
     State(state): State<AppState>,
     ip: ClientIp,
+    headers: HeaderMap,
     body: JsonObject,
 ) -> Result<Response, Problem> {
     let mut errors = FieldErrors::new();
@@ -174,9 +176,14 @@ pub async fn issue_token(
     if !errors.is_empty() {
         return Err(Problem::validation(&errors));
     }
+    // A client that signed in before keeps its device cookie, as a browser does.
+    let account = email_key(&email);
+    let devices = DeviceTokens::from_headers(&headers, &state.settings);
+    let now = state.ports.clock.now();
+    let device = devices.trusted_for(state.ports.signer.as_ref(), &account, now);
     let attempt = state
         .limits
-        .begin_sign_in(ip.key(), email_key(&email))
+        .begin_sign_in(ip.key(), account.clone(), device)
         .map_err(Problem::too_many)?;
     let result = state.accounts.sign_in(&email, &password).await;
     if !matches!(result, Err(SignInError::InvalidCredentials)) {
@@ -191,7 +198,18 @@ pub async fn issue_token(
                 token_type: "Bearer",
                 password_change_required: signed.password_change_required,
             };
-            Ok((StatusCode::CREATED, Json(body)).into_response())
+            let mut response = (StatusCode::CREATED, Json(body)).into_response();
+            let ports = &state.ports;
+            if let Some(cookie) = devices.after_sign_in(
+                ports.signer.as_ref(),
+                ports.random.as_ref(),
+                &state.settings,
+                &account,
+                now,
+            ) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            Ok(response)
         }
         Err(SignInError::InvalidCredentials) => {
             tracing::info!("API sign-in failed");

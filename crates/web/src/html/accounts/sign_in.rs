@@ -2,6 +2,8 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::device::DeviceTokens;
+use axum::http::HeaderMap;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -56,12 +58,17 @@ pub(super) async fn login(
     session: Session,
     Extension(viewer): Extension<Viewer>,
     ip: ClientIp,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form.csrf_token).await?;
+    let account = email_key(&form.email);
+    let devices = DeviceTokens::from_headers(&headers, &state.settings);
+    let now = state.ports.clock.now();
+    let device = devices.trusted_for(state.ports.signer.as_ref(), &account, now);
     let attempt = state
         .limits
-        .begin_sign_in(ip.key(), email_key(&form.email))
+        .begin_sign_in(ip.key(), account.clone(), device)
         .map_err(WebError::TooManyRequests)?;
     let result = state.accounts.sign_in(&form.email, &form.password).await;
     if !matches!(result, Err(SignInError::InvalidCredentials)) {
@@ -72,10 +79,23 @@ pub(super) async fn login(
         Ok(signed) => {
             session::sign_in(&session, signed.user.id).await?;
             tracing::info!(user = signed.user.id.0, "signed in");
-            if signed.password_change_required {
-                return Ok(see_other("/users/password-change"));
+            let to = if signed.password_change_required {
+                "/users/password-change"
+            } else {
+                safe_next(&form.next).unwrap_or("/products")
+            };
+            let mut response = see_other(to);
+            let ports = &state.ports;
+            if let Some(cookie) = devices.after_sign_in(
+                ports.signer.as_ref(),
+                ports.random.as_ref(),
+                &state.settings,
+                &account,
+                now,
+            ) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
             }
-            return Ok(see_other(safe_next(&form.next).unwrap_or("/products")));
+            return Ok(response);
         }
         Err(SignInError::InvalidCredentials) => {
             tracing::info!("sign-in failed");
