@@ -194,8 +194,24 @@ db_test!(
 
         let fresh = browser();
         let r = fresh.get(app.url("/users/login")).send().await.unwrap();
-        let anonymous_cookie = set_cookie_value(&r).expect("an anonymous session for the form");
+        assert_eq!(
+            set_cookie_value(&r),
+            None,
+            "viewing a form stores no session"
+        );
         let token = support::csrf_of(&r.text().await.unwrap());
+        // A flash message is what gives a visitor a session before they sign in.
+        let r = fresh
+            .post(app.url("/users/verify/resend"))
+            .form(&[
+                ("email", "someone@example.com"),
+                ("csrf_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&r), "/users/register/done");
+        let anonymous_cookie = set_cookie_value(&r).expect("an anonymous session for the flash");
         let client = fresh;
         let r = client
             .post(app.url("/users/login"))

@@ -498,3 +498,59 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(page_views_without_a_session_store_nothing, |db| {
+    let app = spawn_app(&db, &[("CATALOG_PUBLIC_BROWSING", "true")]).await;
+    let sessions = || db.count("SELECT COUNT(*) AS n FROM sessions");
+    for path in [
+        "/",
+        "/users/login",
+        "/users/register",
+        "/users/password-reset",
+        "/products",
+        "/users/login?next=%2Fproducts",
+        "/",
+        "/users/register",
+        "/products",
+        "/users/login",
+    ] {
+        // A client that keeps no cookies, as a crawler or a flood does.
+        let (status, _) = app.page(&app.client, path).await;
+        assert_eq!(status, 200, "{path}");
+    }
+    assert_eq!(sessions().await.unwrap(), 0, "ten views, no rows");
+
+    // The anonymous forms are still protected: the token is good only with the cookie
+    // of the browser it was shown to.
+    let ann = browser();
+    let (_, page) = app.page(&ann, "/users/login").await;
+    let token = csrf_of(&page);
+    let bob = browser();
+    app.page(&bob, "/users/login").await;
+    for (client, token) in [
+        (&bob, token.as_str()),
+        (&app.client, token.as_str()),
+        (&ann, ""),
+    ] {
+        let r = client
+            .post(app.url("/users/password-reset"))
+            .form(&[("email", "ann@example.com"), ("csrf_token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{token:?}");
+    }
+    let r = ann
+        .post(app.url("/users/password-reset"))
+        .form(&[("email", "ann@example.com"), ("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/users/password-reset/done");
+    assert_eq!(
+        sessions().await.unwrap(),
+        0,
+        "a reset needs no session either"
+    );
+    app.stop().await;
+});

@@ -99,20 +99,36 @@ async fn readiness_follows_the_database_without_a_restart() {
 }
 
 db_test!(the_session_cookie_is_locked_down, |db| {
-    for (public_url, name, secure) in [
-        ("http://127.0.0.1:8000", "catalog_session=", false),
-        ("https://catalog.example", "__Host-catalog_session=", true),
+    for (public_url, prefix, secure) in [
+        ("http://127.0.0.1:8000", "", false),
+        ("https://catalog.example", "__Host-", true),
     ] {
         let app = spawn_app(&db, &[("CATALOG_PUBLIC_URL", public_url)]).await;
-        // The sign-in page puts a CSRF token in the session, so it sets the cookie.
+        // The sign-in page's form sets the anonymous CSRF cookie, not a session.
         let r = app.get("/users/login").await;
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-        assert!(cookie.starts_with(name), "{cookie}");
-        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-            assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+        let csrf = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert_eq!(r.headers().get_all("set-cookie").iter().count(), 1);
+        let token = support::csrf_of(&r.text().await.unwrap());
+        // A flash message stores a session: its cookie is locked down the same way.
+        let pair = csrf.split(';').next().unwrap().to_owned();
+        let r = app
+            .client
+            .post(app.url("/users/verify/resend"))
+            .header("cookie", pair)
+            .form(&[("email", "x@example.com"), ("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let session = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        for (cookie, name) in [(csrf, "catalog_csrf="), (session, "catalog_session=")] {
+            assert!(cookie.starts_with(&format!("{prefix}{name}")), "{cookie}");
+            for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+                assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+            }
+            assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+            assert!(!cookie.contains("Domain="), "host-only: {cookie}");
         }
-        assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
-        assert!(!cookie.contains("Domain="), "host-only: {cookie}");
         app.stop().await;
     }
 });

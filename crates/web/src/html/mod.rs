@@ -32,9 +32,109 @@ pub struct Me {
     pub actor: Actor,
 }
 
-/// Who is looking: `None` for anonymous visitors.
+/// Who is looking: `None` for anonymous visitors, who carry their forms' CSRF secret
+/// in a cookie instead of a stored session (see [`AnonymousForms`]).
 #[derive(Debug, Clone, Default)]
-pub struct Viewer(pub Option<Arc<Me>>);
+pub struct Viewer(pub Option<Arc<Me>>, pub AnonymousForms);
+
+/// The CSRF secret of a visitor who is not signed in: a random value in a cookie of
+/// its own, never a session row. Storing a session for every cookieless page view (ten
+/// views, ten rows for two weeks) let anyone grow the database without limit; an
+/// anonymous form needs only a token that another site cannot read or set. The form
+/// carries a keyed digest of the cookie's secret (a signed double-submit cookie), so
+/// a cookie planted by someone else is worthless without the server's key.
+#[derive(Debug, Clone, Default)]
+pub struct AnonymousForms(Option<Arc<AnonymousSecret>>);
+
+#[derive(Debug)]
+struct AnonymousSecret {
+    value: String,
+    /// Made for this request: the cookie is sent if a form shows it.
+    fresh: bool,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+/// The anonymous CSRF cookie's name: `__Host-` under https, as for the session cookie.
+fn csrf_cookie_name(settings: &crate::settings::Settings) -> &'static str {
+    if settings.secure_cookies() {
+        "__Host-catalog_csrf"
+    } else {
+        "catalog_csrf"
+    }
+}
+
+/// Secrets are 32 random bytes in URL-safe base64.
+fn plausible_secret(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl AnonymousForms {
+    fn for_request(state: &AppState, headers: &axum::http::HeaderMap) -> Self {
+        let name = csrf_cookie_name(&state.settings);
+        let found = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(tower_sessions::cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == name && plausible_secret(c.value()))
+            .map(|c| c.value().to_owned());
+        let (value, fresh) = match found {
+            Some(value) => (value, false),
+            None => (state.ports.random.token(32), true),
+        };
+        Self(Some(Arc::new(AnonymousSecret {
+            value,
+            fresh,
+            shown: std::sync::atomic::AtomicBool::new(false),
+        })))
+    }
+
+    fn token(&self, signer: &dyn catalog_domain::ports::TokenSigner) -> String {
+        match &self.0 {
+            Some(secret) => {
+                secret
+                    .shown
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                signer.fingerprint(&format!("anonymous-form:{}", secret.value))
+            }
+            None => String::new(),
+        }
+    }
+
+    fn matches(&self, signer: &dyn catalog_domain::ports::TokenSigner, submitted: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        match &self.0 {
+            // A secret made for this very request was never in a form.
+            Some(secret) if !secret.fresh && !submitted.is_empty() => {
+                let expected = signer.fingerprint(&format!("anonymous-form:{}", secret.value));
+                expected.as_bytes().ct_eq(submitted.as_bytes()).into()
+            }
+            _ => false,
+        }
+    }
+
+    /// The cookie to set when this response showed a form with a secret made for it.
+    fn cookie(&self, settings: &crate::settings::Settings) -> Option<HeaderValue> {
+        let secret = self.0.as_ref()?;
+        if !secret.fresh || !secret.shown.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        let cookie = tower_sessions::cookie::Cookie::build((
+            csrf_cookie_name(settings),
+            secret.value.clone(),
+        ))
+        .path("/")
+        .http_only(true)
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .secure(settings.secure_cookies())
+        .build();
+        HeaderValue::from_str(&cookie.to_string()).ok()
+    }
+}
 
 /// What the layout shows about the signed-in user.
 #[derive(Debug, Clone)]
@@ -71,22 +171,31 @@ impl Chrome {
                 email: me.user.email.to_string(),
                 avatar_url: me.user.avatar.as_deref().map(media_url),
             }),
-            csrf: session::csrf_token(session, state.ports.random.as_ref()).await?,
+            csrf: match &viewer.0 {
+                Some(_) => session::csrf_token(session, state.ports.random.as_ref()).await?,
+                None => viewer.1.token(state.ports.signer.as_ref()),
+            },
             flashes: session::take_flashes(session).await,
         })
     }
 }
 
-/// Refuses a form whose CSRF token is not this session's.
+/// Refuses a form whose CSRF token is not the signed-in session's, or for a visitor
+/// not signed in, not the one their CSRF cookie makes.
 ///
 /// # Errors
 /// [`WebError::Csrf`]; nothing may be changed then.
-pub async fn check_csrf(session: &Session, token: &str) -> Result<(), WebError> {
-    if session::csrf_matches(session, token).await? {
-        Ok(())
-    } else {
-        Err(WebError::Csrf)
-    }
+pub async fn check_csrf(
+    state: &AppState,
+    session: &Session,
+    viewer: &Viewer,
+    token: &str,
+) -> Result<(), WebError> {
+    let matches = match &viewer.0 {
+        Some(_) => session::csrf_matches(session, token).await?,
+        None => viewer.1.matches(state.ports.signer.as_ref(), token),
+    };
+    if matches { Ok(()) } else { Err(WebError::Csrf) }
 }
 
 /// A form that carries nothing but its CSRF token (sign-out, confirmations, delete).
@@ -187,7 +296,10 @@ pub(crate) async fn load_viewer(
             Ok(Some((user, actor))) => {
                 let today = state.ports.clock.now().timestamp().div_euclid(86_400);
                 session::touch(&session, today).await;
-                viewer = Viewer(Some(Arc::new(Me { user, actor })));
+                viewer = Viewer(
+                    Some(Arc::new(Me { user, actor })),
+                    AnonymousForms::default(),
+                );
             }
             // Deactivated or deleted meanwhile: the session is worthless.
             Ok(None) => {
@@ -202,8 +314,16 @@ pub(crate) async fn load_viewer(
     {
         return see_other("/users/password-change");
     }
+    if viewer.0.is_none() {
+        viewer.1 = AnonymousForms::for_request(&state, request.headers());
+    }
+    let forms = viewer.1.clone();
     request.extensions_mut().insert(viewer);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if let Some(cookie) = forms.cookie(&state.settings) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 async fn stylesheet() -> Response {

@@ -51,7 +51,7 @@ pub(super) async fn email_change(
     let Some(me) = viewer.0.clone() else {
         return Ok(login_redirect(&uri));
     };
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)
@@ -140,10 +140,11 @@ pub(super) async fn email_change_page(
 pub(super) async fn email_change_confirm(
     State(state): State<AppState>,
     session: Session,
+    Extension(viewer): Extension<Viewer>,
     Path(token): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     // The account's own session confirming the change stays signed in; every other
     // one ends (see `confirm_email_change`).
     let signed_in = session::user_id(&session).await?;

@@ -34,7 +34,7 @@ pub(super) async fn reset(
     ip: ClientIp,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     state
         .limits
         .hit(Limit::ResetsByAddress, &ip.key())
@@ -132,7 +132,7 @@ pub(super) async fn password_change(
     let Some(me) = viewer.0.clone() else {
         return Ok(login_redirect(&uri));
     };
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     let keep = session
         .id()
         .map(|id| DbSessionStore::key(state.ports.signer.as_ref(), &id));

@@ -107,7 +107,7 @@ pub(super) async fn profile(
         Ok(form) => form,
         Err(e) => return Ok(crate::html::too_large_or(e)),
     };
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     let input = ProfileInput {
         first_name: &form.first_name,
         last_name: &form.last_name,

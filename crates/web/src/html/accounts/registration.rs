@@ -46,7 +46,7 @@ pub(super) async fn register(
     ip: ClientIp,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     state
         .limits
         .hit(Limit::SignUpsByAddress, &ip.key())

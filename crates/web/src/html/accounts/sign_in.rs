@@ -61,7 +61,7 @@ pub(super) async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     let account = email_key(&form.email);
     let devices = DeviceTokens::from_headers(&headers, &state.settings);
     let now = state.ports.clock.now();
@@ -129,10 +129,12 @@ pub(super) async fn login(
 }
 
 pub(super) async fn logout(
+    State(state): State<AppState>,
     session: Session,
+    Extension(viewer): Extension<Viewer>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     session::sign_out(&session).await?;
     Ok(see_other("/"))
 }

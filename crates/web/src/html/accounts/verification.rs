@@ -74,7 +74,7 @@ pub(super) async fn verify(
     Path(token): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     match state.accounts.confirm_email(&token).await {
         Ok(Verification::Pending(user)) => {
             session::sign_in(&session, user.id).await?;
@@ -97,7 +97,7 @@ pub(super) async fn resend(
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     state
         .limits
         .hit(Limit::ResendsByEmail, &email_key(&form.email))

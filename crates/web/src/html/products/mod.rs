@@ -344,7 +344,7 @@ async fn create(
         Ok(form) => form,
         Err(response) => return Ok(response),
     };
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     let input = form.input()?;
     match state
         .products
@@ -478,7 +478,7 @@ async fn edit(
         Ok(form) => form,
         Err(response) => return Ok(response),
     };
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     let input = form.input()?;
     let result = state
         .products
@@ -584,7 +584,7 @@ async fn delete(
     let Some(me) = viewer.0.clone() else {
         return Ok(login_redirect(&uri));
     };
-    check_csrf(&session, &form.csrf_token).await?;
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     match state.products.delete(&me.actor, id).await {
         Ok(()) => {
             session::push_flash(&session, "Product deleted.").await;
