@@ -10,6 +10,7 @@ mod m20261125_000004_seed_moderators;
 mod m20261201_000005_owner_drafts_index;
 mod m20261205_000006_change_notices;
 mod m20261207_000007_deactivated_accounts;
+mod m20261207_000008_product_revisions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_owner_drafts_index::Migration),
             Box::new(m20261205_000006_change_notices::Migration),
             Box::new(m20261207_000007_deactivated_accounts::Migration),
+            Box::new(m20261207_000008_product_revisions::Migration),
         ]
     }
 }

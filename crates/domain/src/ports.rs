@@ -35,6 +35,9 @@ pub enum RepoError {
     MissingReference,
     #[error("not found")]
     NotFound,
+    /// The row was written by someone else since it was read: the write was not made.
+    #[error("the row changed since it was read")]
+    Conflict,
     #[error("a stored row is invalid: {0}")]
     Corrupt(String),
     #[error("the database is unavailable")]
@@ -332,12 +335,17 @@ pub trait ProductRepository: Send + Sync {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<(Product, Vec<Version>)>, RepoError>;
+    /// Writes the fields the update names (and no other), moving the product to its
+    /// next revision, if the product is still at `update.revision`.
+    ///
     /// # Errors
-    /// [`RepoError::NotFound`] for an unknown product, [`RepoError::MissingReference`]
-    /// for an unknown category.
+    /// [`RepoError::Conflict`] when the product was written since that revision (nothing
+    /// is written then), [`RepoError::NotFound`] for an unknown product,
+    /// [`RepoError::MissingReference`] for an unknown category.
     async fn update(&self, id: ProductId, update: ProductUpdate) -> Result<Product, RepoError>;
     /// The whole edit form in one transaction: the fields, a new image key (`None` keeps
-    /// the image) and the versions. Either all of it is stored or nothing.
+    /// the image) and the versions, under the revision check of
+    /// [`ProductRepository::update`]. Either all of it is stored or nothing.
     ///
     /// # Errors
     /// As [`ProductRepository::update`], and [`RepoError::NotFound`] for a version that
@@ -349,6 +357,8 @@ pub trait ProductRepository: Send + Sync {
         image: Option<String>,
         versions: VersionsEdit,
     ) -> Result<Product, RepoError>;
+    /// Replaces the image and moves the product to its next revision.
+    ///
     /// # Errors
     /// [`RepoError::NotFound`] for an unknown product.
     async fn set_image(

@@ -116,5 +116,6 @@ pub(crate) fn product(
         },
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }

@@ -107,6 +107,7 @@ struct ProductRow {
     owner_id: i64,
     created_at: Timestamp,
     updated_at: Timestamp,
+    revision: i64,
     category_name: String,
     owner_email: String,
 }
@@ -126,6 +127,7 @@ impl ProductRow {
             owner_id: present(c.int("owner_id")?, "products.owner_id")?,
             created_at: present(c.time("created_at")?, "products.created_at")?,
             updated_at: present(c.time("updated_at")?, "products.updated_at")?,
+            revision: present(c.int("revision")?, "products.revision")?,
             category_name: present(c.text("category_name")?, "categories.name")?,
             owner_email: present(c.text("owner_email")?, "users.email")?,
         })
@@ -144,6 +146,7 @@ impl ProductRow {
             owner_id: self.owner_id,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            revision: self.revision,
         };
         convert::product(model, self.category_name, self.owner_email)
     }
@@ -158,7 +161,7 @@ macro_rules! product_joins {
 /// What a [`ProductRow`] reads, from [`PRODUCT_TABLES`].
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
     p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
-    p.updated_at, c.name AS category_name, \
+    p.updated_at, p.revision, c.name AS category_name, \
     u.email AS owner_email";
 const PRODUCT_TABLES: &str = concat!("products p ", product_joins!());
 /// The category and owner of a product `p` (which may itself be joined to something).
@@ -639,6 +642,8 @@ fn active(p: &NewProduct) -> product::ActiveModel {
         owner_id: Set(p.owner_id.0),
         created_at: Set(at),
         updated_at: Set(at),
+        // Set, not left to the column's default: see `users::active`.
+        revision: Set(1),
         ..Default::default()
     }
 }
@@ -760,6 +765,7 @@ impl ProductRepository for Store {
         let result = product::Entity::update_many()
             .col_expr(product::Column::Image, Expr::value(image))
             .col_expr(product::Column::UpdatedAt, Expr::value(convert::micros(at)))
+            .col_expr(product::Column::Revision, next_revision())
             .filter(product::Column::Id.eq(id.0))
             .exec(self.conn())
             .await
@@ -784,7 +790,13 @@ impl ProductRepository for Store {
     }
 }
 
-/// Clears the current flag of every version of a product but `except`.
+/// The revision a write moves a product to.
+fn next_revision() -> Expr {
+    sea_orm::sea_query::ExprTrait::add(Expr::col(product::Column::Revision), 1)
+}
+
+/// Writes the fields `u` changes (and no other) if the product is still at the revision
+/// they were decided on, moving it to the next one.
 async fn write_product<C: ConnectionTrait>(
     conn: &C,
     id: ProductId,
@@ -792,32 +804,51 @@ async fn write_product<C: ConnectionTrait>(
     image: Option<String>,
 ) -> Result<(), RepoError> {
     let mut update = product::Entity::update_many()
-        .col_expr(product::Column::Name, Expr::value(u.name.as_str()))
-        .col_expr(
-            product::Column::Description,
-            Expr::value(u.description.as_str()),
-        )
-        .col_expr(product::Column::CategoryId, Expr::value(u.category_id.0))
-        .col_expr(product::Column::PriceCents, Expr::value(u.price.cents()))
-        .col_expr(product::Column::IsPublished, Expr::value(u.is_published))
-        .col_expr(
-            product::Column::ModerationLocked,
-            Expr::value(u.moderation_locked),
-        )
         .col_expr(
             product::Column::UpdatedAt,
             Expr::value(convert::micros(u.updated_at)),
+        )
+        .col_expr(product::Column::Revision, next_revision());
+    if let Some(name) = &u.name {
+        update = update.col_expr(product::Column::Name, Expr::value(name.as_str()));
+    }
+    if let Some(description) = &u.description {
+        update = update.col_expr(
+            product::Column::Description,
+            Expr::value(description.as_str()),
         );
+    }
+    if let Some(category) = u.category_id {
+        update = update.col_expr(product::Column::CategoryId, Expr::value(category.0));
+    }
+    if let Some(price) = u.price {
+        update = update.col_expr(product::Column::PriceCents, Expr::value(price.cents()));
+    }
+    if let Some(published) = u.is_published {
+        update = update.col_expr(product::Column::IsPublished, Expr::value(published));
+    }
+    if let Some(locked) = u.moderation_locked {
+        update = update.col_expr(product::Column::ModerationLocked, Expr::value(locked));
+    }
     if let Some(key) = image {
         update = update.col_expr(product::Column::Image, Expr::value(key));
     }
     let result = update
         .filter(product::Column::Id.eq(id.0))
+        .filter(product::Column::Revision.eq(u.revision))
         .exec(conn)
         .await
         .map_err(db)?;
     if result.rows_affected == 0 {
-        return Err(RepoError::NotFound);
+        let exists = product::Entity::find_by_id(id.0)
+            .count(conn)
+            .await
+            .map_err(db)?;
+        return Err(if exists > 0 {
+            RepoError::Conflict
+        } else {
+            RepoError::NotFound
+        });
     }
     Ok(())
 }
@@ -1004,6 +1035,7 @@ mod tests {
             owner_id: 1,
             created_at: Timestamp::default(),
             updated_at: Timestamp::default(),
+            revision: 1,
             category_name: "Tools".into(),
             owner_email: "ann@example.com".into(),
         }

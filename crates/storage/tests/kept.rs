@@ -170,16 +170,22 @@ async fn one_request_asks_once(db: &TestDatabase) {
 
 /// Renames a product through `store` itself.
 async fn rename_here(store: &Store, p: &Product, name: &str) {
+    let revision = ProductRepository::find(store, p.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revision;
     ProductRepository::update(
         store,
         p.id,
         ProductUpdate {
-            name: ProductName::parse(name).unwrap(),
-            description: p.description.clone(),
-            category_id: p.category.id,
-            price: p.price,
-            is_published: true,
-            moderation_locked: false,
+            revision,
+            name: Some(ProductName::parse(name).unwrap()),
+            description: None,
+            category_id: None,
+            price: None,
+            is_published: None,
+            moderation_locked: None,
             updated_at: t(60),
         },
     )

@@ -772,12 +772,13 @@ db_test!(products_update_image_and_delete, |db| {
         &db.store,
         p.id,
         ProductUpdate {
-            name: ProductName::parse("Kettle 2").unwrap(),
-            description: Description::parse("New").unwrap(),
-            category_id: b.id,
-            price: Money::parse("6.75").unwrap(),
-            is_published: false,
-            moderation_locked: true,
+            revision: p.revision,
+            name: Some(ProductName::parse("Kettle 2").unwrap()),
+            description: Some(Description::parse("New").unwrap()),
+            category_id: Some(b.id),
+            price: Some(Money::parse("6.75").unwrap()),
+            is_published: Some(false),
+            moderation_locked: Some(true),
             updated_at: t(60),
         },
     )
@@ -797,16 +798,14 @@ db_test!(products_update_image_and_delete, |db| {
         &db.store,
         p.id,
         ProductUpdate {
-            category_id: CategoryId(999),
-            ..ProductUpdate {
-                name: updated.name.clone(),
-                description: updated.description.clone(),
-                category_id: b.id,
-                price: updated.price,
-                is_published: false,
-                moderation_locked: false,
-                updated_at: t(61),
-            }
+            revision: updated.revision,
+            name: None,
+            description: None,
+            category_id: Some(CategoryId(999)),
+            price: None,
+            is_published: None,
+            moderation_locked: None,
+            updated_at: t(61),
         },
     )
     .await;
@@ -1008,20 +1007,21 @@ db_test!(an_edit_is_stored_whole_or_not_at_all, |db| {
     let v2 = VersionRepository::insert(&db.store, p.id, v("2.0", false))
         .await
         .unwrap();
-    let update = |name: &str, at| ProductUpdate {
-        name: ProductName::parse(name).unwrap(),
-        description: p.description.clone(),
-        category_id: cat.id,
-        price: Money::parse("2.50").unwrap(),
-        is_published: true,
-        moderation_locked: false,
+    let update = |name: &str, at, revision| ProductUpdate {
+        revision,
+        name: Some(ProductName::parse(name).unwrap()),
+        description: None,
+        category_id: Some(cat.id),
+        price: Some(Money::parse("2.50").unwrap()),
+        is_published: None,
+        moderation_locked: None,
         updated_at: t(at),
     };
     // Swap the two numbers, make the second current, add a third: one transaction.
     let saved = ProductRepository::edit(
         &db.store,
         p.id,
-        update("Saw II", 10),
+        update("Saw II", 10, p.revision),
         Some("products/saw.png".into()),
         VersionsEdit {
             delete: vec![],
@@ -1055,7 +1055,7 @@ db_test!(an_edit_is_stored_whole_or_not_at_all, |db| {
     let failed = ProductRepository::edit(
         &db.store,
         p.id,
-        update("Saw III", 20),
+        update("Saw III", 20, saved.revision),
         None,
         VersionsEdit {
             delete: vec![foreign.id],
@@ -1068,7 +1068,7 @@ db_test!(an_edit_is_stored_whole_or_not_at_all, |db| {
     let dup = ProductRepository::edit(
         &db.store,
         p.id,
-        update("Saw IV", 30),
+        update("Saw IV", 30, saved.revision),
         None,
         VersionsEdit {
             insert: vec![v("2.0", false)],
@@ -1097,6 +1097,96 @@ db_test!(an_edit_is_stored_whole_or_not_at_all, |db| {
             .len(),
         1
     );
+});
+
+db_test!(a_write_decided_on_an_older_revision_changes_nothing, |db| {
+    let owner = UserRepository::insert(&db.store, new_user("rev@example.com"))
+        .await
+        .unwrap();
+    let cat = category(&db.store, "Tools").await;
+    let p = ProductRepository::insert(&db.store, new_product(owner.id, cat.id, "Saw", "2", 0))
+        .await
+        .unwrap();
+    let nothing = |revision| ProductUpdate {
+        revision,
+        name: None,
+        description: None,
+        category_id: None,
+        price: None,
+        is_published: None,
+        moderation_locked: None,
+        updated_at: t(5),
+    };
+    // A moderator unpublishes what they read at the first revision.
+    let unpublished = ProductRepository::update(
+        &db.store,
+        p.id,
+        ProductUpdate {
+            is_published: Some(false),
+            moderation_locked: Some(true),
+            ..nothing(p.revision)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(unpublished.revision, p.revision + 1);
+    // The owner's edit, decided on the same first revision, is refused whole.
+    let stale = ProductUpdate {
+        name: Some(ProductName::parse("Saw 2").unwrap()),
+        is_published: Some(true),
+        ..nothing(p.revision)
+    };
+    let refused = ProductRepository::update(&db.store, p.id, stale.clone()).await;
+    assert!(matches!(refused, Err(RepoError::Conflict)), "{refused:?}");
+    let refused = ProductRepository::edit(
+        &db.store,
+        p.id,
+        stale,
+        Some("products/x.png".into()),
+        VersionsEdit {
+            insert: vec![NewVersion {
+                number: VersionNumber::parse("1.0").unwrap(),
+                name: VersionName::parse("").unwrap(),
+                is_current: true,
+            }],
+            ..VersionsEdit::default()
+        },
+    )
+    .await;
+    assert!(matches!(refused, Err(RepoError::Conflict)), "{refused:?}");
+    let now = ProductRepository::find(&db.store, p.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now, unpublished, "nothing of either stale write was stored");
+    assert!(
+        VersionRepository::list(&db.store, p.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A new image moves the revision on too.
+    db.store.set_image(p.id, None, t(6)).await.unwrap();
+    let imaged = ProductRepository::find(&db.store, p.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(imaged.revision, unpublished.revision + 1);
+    // A write on the current revision changes its fields and no other.
+    let renamed = ProductRepository::update(
+        &db.store,
+        p.id,
+        ProductUpdate {
+            name: Some(ProductName::parse("Saw 3").unwrap()),
+            ..nothing(imaged.revision)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(renamed.name.as_str(), "Saw 3");
+    assert!(!renamed.is_published && renamed.moderation_locked);
+    let gone = ProductRepository::update(&db.store, ProductId(9999), nothing(1)).await;
+    assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
 });
 
 db_test!(

@@ -133,7 +133,20 @@ pub async fn connect(settings: &Settings) -> Result<(Store, Ports), StartError> 
 /// # Errors
 /// [`StartError`] when the database cannot be reached or its schema is stale.
 pub async fn build(settings: Settings) -> Result<AppState, StartError> {
+    build_with(settings, |ports| ports).await
+}
+
+/// As [`build`], with the ports passed through `adapt` before the services get them:
+/// the way for a test to put a hook between a service's read and its write.
+///
+/// # Errors
+/// As [`build`].
+pub async fn build_with(
+    settings: Settings,
+    adapt: impl FnOnce(Ports) -> Ports,
+) -> Result<AppState, StartError> {
     let (store, ports) = connect(&settings).await?;
+    let ports = adapt(ports);
     if settings.auto_migrate {
         let applied = store.migrate_up().await?;
         if applied > 0 {

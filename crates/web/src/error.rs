@@ -19,6 +19,9 @@ pub enum WebError {
     ForbiddenBecause(String),
     #[error("not found")]
     NotFound,
+    /// Someone else's change came first; the text says what to do.
+    #[error("conflict")]
+    Conflict(&'static str),
     #[error("too many requests")]
     TooManyRequests(crate::rate_limit::RetryAfter),
     #[error("the database is unavailable: {0}")]
@@ -116,6 +119,7 @@ impl IntoResponse for WebError {
                 tracing::warn!("permission denied");
                 error_page(StatusCode::FORBIDDEN, "Not allowed", why)
             }
+            Self::Conflict(what) => error_page(StatusCode::CONFLICT, "Changed meanwhile", what),
             Self::NotFound => error_page(
                 StatusCode::NOT_FOUND,
                 "Page not found",

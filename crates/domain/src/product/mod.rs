@@ -215,6 +215,9 @@ pub struct Product {
     pub owner: OwnerRef,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Counts the writes to the product's row: a write decided on what was read at one
+    /// revision is applied only while the row is still at it (see [`ProductUpdate`]).
+    pub revision: i64,
 }
 
 /// What it takes to create a product. The owner is always the acting user, set by the
@@ -262,17 +265,33 @@ pub struct ProductPatch {
     pub is_published: Option<bool>,
 }
 
-/// The stored form of a patch after the rules have run: every value to write, including
-/// the moderation lock the rules derived.
+/// What a patch changes after the rules have run: only the fields whose value changes
+/// (`None` leaves a field as stored, whatever anyone else writes to it meanwhile),
+/// including the moderation lock the rules derived, and the revision of the product
+/// the rules judged. Storage applies it only to a row still at that revision, so a
+/// decision made on a state that has changed since is never written over it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductUpdate {
-    pub name: ProductName,
-    pub description: Description,
-    pub category_id: CategoryId,
-    pub price: Money,
-    pub is_published: bool,
-    pub moderation_locked: bool,
+    pub revision: i64,
+    pub name: Option<ProductName>,
+    pub description: Option<Description>,
+    pub category_id: Option<CategoryId>,
+    pub price: Option<Money>,
+    pub is_published: Option<bool>,
+    pub moderation_locked: Option<bool>,
     pub updated_at: Timestamp,
+}
+
+impl ProductUpdate {
+    /// Whether the update changes no field.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.category_id.is_none()
+            && self.price.is_none()
+            && self.is_published.is_none()
+            && self.moderation_locked.is_none()
+    }
 }
 
 #[cfg(test)]

@@ -222,6 +222,7 @@ mod tests {
             },
             created_at,
             updated_at: at(2026, 999_999_999),
+            revision: 1,
         }
     }
 

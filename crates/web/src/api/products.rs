@@ -7,12 +7,12 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use catalog_domain::PageRequest;
-use catalog_domain::access::{Actor, PublishDenied};
+use catalog_domain::access::{Actor, Field, PublishDenied};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{Product, ProductId, Version, VersionId};
 use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput, VersionInput};
@@ -194,6 +194,12 @@ impl From<ProductError> for Problem {
                     fields.iter().map(|f| f.api_name().to_owned()).collect(),
                 )
             }
+            ProductError::Conflict => Problem::new(
+                StatusCode::CONFLICT,
+                "Conflict",
+                "The product was changed by someone else while this request was handled; \
+                 nothing was changed. Read it again and decide anew.",
+            ),
             ProductError::Invalid(errors) => Problem::validation(&errors),
             ProductError::InvalidEdit(errors) => Problem::validation(&errors.fields),
             ProductError::Media(e) => Problem::internal(e),
@@ -376,18 +382,47 @@ pub async fn read(
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ProductBody,
     responses((status = 200, body = ProductDoc), (status = 403, body = Problem, description = "Lists `forbidden_fields`"),
-              (status = 404, body = Problem), (status = 422, body = Problem)))]
+              (status = 404, body = Problem), (status = 409, body = Problem, description = "Changed by someone else meanwhile; nothing was changed"),
+              (status = 422, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
-    body: JsonObject,
+    request: Request,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let actor = user.actor.clone();
+    // Who may act is decided before the body is read (a stranger gets 403 or 404,
+    // whatever they sent).
+    if let Err(e) = state.products.may_change(&actor, id, None).await {
+        return Err(refused(e, request, &state).await);
+    }
+    let body = JsonObject::from_request(request, &state).await?;
     let fields = Fields::read(&body)?;
     state.products.update(&actor, id, fields.input()).await?;
     detail_doc(&state, Some(&actor), id).await
+}
+
+/// A PATCH refused for who sent it. The refusal stands whatever the body holds; the
+/// body (within the 64 KiB limit) is read only to name the fields it tried to change,
+/// as every 403 of this endpoint does.
+async fn refused(e: ProductError, request: Request, state: &AppState) -> Problem {
+    let ProductError::Forbidden { .. } = e else {
+        return e.into();
+    };
+    let sent: Vec<String> = match JsonObject::from_request(request, state).await {
+        Ok(body) => Field::ALL
+            .iter()
+            .map(|f| f.api_name())
+            .filter(|name| body.0.get(*name).is_some_and(|v| !v.is_null()))
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Problem::forbidden(
+        "You may not change this product; nothing was changed.",
+        sent,
+    )
 }
 
 /// Delete a product (its owner or a superuser).
@@ -415,11 +450,16 @@ pub async fn put_image(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    request: Request,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let actor = user.actor.clone();
-    let bytes = body.map_err(|e| {
+    // Nobody's upload is read before they are known to be allowed to make it.
+    state
+        .products
+        .may_change(&actor, id, Some(Field::Image))
+        .await?;
+    let bytes = Bytes::from_request(request, &state).await.map_err(|e| {
         Problem::new(
             e.status(),
             "Unreadable body",
@@ -476,10 +516,15 @@ pub async fn add_version(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
-    body: JsonObject,
+    request: Request,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let actor = user.actor.clone();
+    state
+        .products
+        .may_change(&actor, id, Some(Field::Versions))
+        .await?;
+    let body = JsonObject::from_request(request, &state).await?;
     let fields = VersionFields::read(&body)?;
     let input = VersionInput {
         number: fields.number.as_deref().unwrap_or_default(),
@@ -499,11 +544,16 @@ pub async fn update_version(
     State(state): State<AppState>,
     user: ApiUser,
     Path((id, vid)): Path<(String, String)>,
-    body: JsonObject,
+    request: Request,
 ) -> Result<Response, Problem> {
     let id = ProductId(path_id(&id)?);
     let vid = VersionId(path_id(&vid)?);
     let actor = user.actor.clone();
+    state
+        .products
+        .may_change(&actor, id, Some(Field::Versions))
+        .await?;
+    let body = JsonObject::from_request(request, &state).await?;
     let fields = VersionFields::read(&body)?;
     let detail = state.products.detail(Some(&actor), id).await?;
     let current = detail

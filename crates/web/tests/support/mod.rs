@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod interleave;
 pub mod process;
 pub mod proxy;
 pub mod s3;
@@ -76,10 +77,19 @@ pub async fn spawn_app(db: &TestDatabase, extra: &[(&str, &str)]) -> TestApp {
 }
 
 pub async fn spawn_app_at(database_url: &str, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_adapted(database_url, extra, |ports| ports).await
+}
+
+/// The app with its ports passed through `adapt` (see `app::build_with`).
+pub async fn spawn_app_adapted(
+    database_url: &str,
+    extra: &[(&str, &str)],
+    adapt: impl FnOnce(catalog_domain::services::Ports) -> catalog_domain::services::Ports,
+) -> TestApp {
     let media = tempfile::tempdir().unwrap();
     let mut settings = settings_for(database_url, extra, media.path());
     settings.mail_poll_interval = std::time::Duration::from_millis(100);
-    let state = app::build(settings).await.unwrap();
+    let state = app::build_with(settings, adapt).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();

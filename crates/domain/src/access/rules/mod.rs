@@ -179,9 +179,9 @@ pub struct PatchDenied {
     pub publish_denied: Option<PublishDenied>,
 }
 
-/// Checks a patch field by field against the rules and returns the full row to store.
+/// Checks a patch field by field against the rules and returns the changes to store.
 /// Only values that differ from the stored ones count as changes, so a client may send the
-/// whole representation back.
+/// whole representation back; the update names only those, and the product's revision.
 ///
 /// # Errors
 /// [`PatchDenied`] listing every forbidden field; then nothing may be saved.
@@ -237,15 +237,17 @@ pub fn apply_patch(
         });
     }
     Ok(ProductUpdate {
-        name: patch.name.clone().unwrap_or_else(|| product.name.clone()),
+        revision: product.revision,
+        name: patch.name.clone().filter(|v| *v != product.name),
         description: patch
             .description
             .clone()
-            .unwrap_or_else(|| product.description.clone()),
-        category_id: patch.category_id.unwrap_or(product.category.id),
-        price: patch.price.unwrap_or(product.price),
-        is_published: to,
-        moderation_locked,
+            .filter(|v| *v != product.description),
+        category_id: patch.category_id.filter(|v| *v != product.category.id),
+        price: patch.price.filter(|v| *v != product.price),
+        is_published: (to != product.is_published).then_some(to),
+        moderation_locked: (moderation_locked != product.moderation_locked)
+            .then_some(moderation_locked),
         updated_at: now,
     })
 }

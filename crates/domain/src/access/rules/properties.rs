@@ -21,6 +21,11 @@ struct Case {
     patch: ProductPatch,
 }
 
+/// What an update should name for a field: the value sent, when it is not the stored one.
+fn changed<T: PartialEq>(sent: Option<T>, stored: T) -> Option<T> {
+    sent.filter(|v| *v != stored)
+}
+
 /// `None`, the current value, or another one.
 fn maybe<T: Clone + std::fmt::Debug + 'static>(
     current: T,
@@ -138,12 +143,14 @@ proptest! {
         match apply_patch(&actor, &p, patch, p.updated_at) {
             Ok(update) => {
                 prop_assert!(forbidden.is_empty(), "accepted forbidden changes {forbidden:?}");
-                // Exactly the patch's values, the stored ones elsewhere.
-                prop_assert_eq!(&update.name, patch.name.as_ref().unwrap_or(&p.name));
-                prop_assert_eq!(&update.description, patch.description.as_ref().unwrap_or(&p.description));
-                prop_assert_eq!(update.category_id, patch.category_id.unwrap_or(p.category.id));
-                prop_assert_eq!(update.price, patch.price.unwrap_or(p.price));
-                prop_assert_eq!(update.is_published, publish_to);
+                // Exactly the patch's changed values, and nothing where it changes
+                // nothing (a field not written is never written over).
+                prop_assert_eq!(&update.name, &changed(patch.name.clone(), p.name.clone()));
+                prop_assert_eq!(&update.description, &changed(patch.description.clone(), p.description.clone()));
+                prop_assert_eq!(update.category_id, changed(patch.category_id, p.category.id));
+                prop_assert_eq!(update.price, changed(patch.price, p.price));
+                prop_assert_eq!(update.is_published, changed(Some(publish_to), p.is_published));
+                prop_assert_eq!(update.revision, p.revision);
                 // The lock: set when someone else unpublishes, lifted when a moderator
                 // publishes, untouched otherwise.
                 let expected_lock = if publish_to == p.is_published {
@@ -151,7 +158,7 @@ proptest! {
                 } else {
                     !publish_to && !c.owns
                 };
-                prop_assert_eq!(update.moderation_locked, expected_lock);
+                prop_assert_eq!(update.moderation_locked, changed(Some(expected_lock), p.moderation_locked));
             }
             Err(denied) => {
                 prop_assert!(!denied.fields.is_empty());

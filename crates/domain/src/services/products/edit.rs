@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Checked, ProductError, ProductInput, ProductsService, invalid_category};
-use crate::access::{Actor, Field};
+use crate::access::{Actor, Field, ProductFacts, editable_fields};
 use crate::fields::FieldErrors;
 use crate::ports::RepoError;
 use crate::product::{
@@ -120,11 +120,13 @@ impl ProductsService {
     /// Saves an edit form. Fields the actor may not change — including an image or
     /// versions sent by someone who may not manage them — fail the whole request with
     /// [`ProductError::Forbidden`] before anything else is looked at. `versions: None`
-    /// means the form had no versions formset.
+    /// means the form had no versions formset. `revision` is the product's revision the
+    /// form showed, when it says: an edit of a product that has changed since is refused
+    /// rather than written over the change.
     ///
     /// # Errors
     /// [`ProductError::NotFound`], [`ProductError::Forbidden`],
-    /// [`ProductError::InvalidEdit`]; nothing is saved then.
+    /// [`ProductError::InvalidEdit`], [`ProductError::Conflict`]; nothing is saved then.
     pub async fn edit(
         &self,
         actor: &Actor,
@@ -132,6 +134,7 @@ impl ProductsService {
         input: ProductInput<'_>,
         image: Option<Vec<u8>>,
         versions: Option<Vec<VersionRow<'_>>>,
+        revision: Option<i64>,
     ) -> Result<Product, ProductError> {
         let product = self.get(Some(actor), id).await?;
         let mut also = Vec::new();
@@ -141,12 +144,23 @@ impl ProductsService {
         if versions.is_some() {
             also.push(Field::Versions);
         }
+        if editable_fields(actor, &ProductFacts::from(&product)).is_empty() {
+            return Err(ProductError::Forbidden {
+                fields: Vec::new(),
+                publish_denied: None,
+            });
+        }
+        // A form filled in on an earlier state is judged against that state by the
+        // person who sent it; against today's, its unchanged fields would read as changes.
+        if revision.is_some_and(|seen| seen != product.revision) {
+            return Err(ProductError::Conflict);
+        }
         let Checked { update, errors } = self.check(actor, &product, &input, &also)?;
         let mut errors = EditErrors {
             fields: errors,
             rows: Vec::new(),
         };
-        self.check_category_change(&product, update.category_id, &mut errors.fields)
+        self.check_category(update.category_id, &mut errors.fields)
             .await?;
         let plan = match &versions {
             Some(rows) => {
@@ -192,6 +206,7 @@ impl ProductsService {
                     self.forget_image(key).await;
                 }
                 Err(match e {
+                    RepoError::Conflict => ProductError::Conflict,
                     RepoError::MissingReference => ProductError::InvalidEdit(EditErrors {
                         fields: invalid_category(),
                         rows: Vec::new(),

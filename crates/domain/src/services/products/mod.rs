@@ -50,6 +50,10 @@ pub enum ProductError {
     /// The edit form: errors of the product's fields and of each submitted version row.
     #[error("invalid input")]
     InvalidEdit(EditErrors),
+    /// Someone else changed the product after this change was decided on (a moderator
+    /// unpublished it while its owner's edit was on its way, say); nothing was saved.
+    #[error("the product changed meanwhile")]
+    Conflict,
     #[error(transparent)]
     Media(MediaError),
     #[error(transparent)]
@@ -361,14 +365,18 @@ impl ProductsService {
     ) -> Result<Product, ProductError> {
         let product = self.get(Some(actor), id).await?;
         let Checked { update, mut errors } = self.check(actor, &product, &input, &[])?;
-        self.check_category_change(&product, update.category_id, &mut errors)
-            .await?;
+        self.check_category(update.category_id, &mut errors).await?;
         if !errors.is_empty() {
             return Err(ProductError::Invalid(errors));
         }
+        if update.is_empty() {
+            return Ok(product);
+        }
+        // Written only if nobody wrote the product since it was read and judged above.
         match self.ports.products.update(id, update).await {
             Ok(product) => Ok(product),
             Err(RepoError::MissingReference) => Err(ProductError::Invalid(invalid_category())),
+            Err(RepoError::Conflict) => Err(ProductError::Conflict),
             Err(e) => Err(e.into()),
         }
     }
@@ -416,16 +424,33 @@ impl ProductsService {
         Ok(Checked { update, errors })
     }
 
-    async fn check_category_change(
+    /// Whether `actor` may change `field` of the product (any field, for `None`): what a
+    /// request is refused on before its body is read, so that who may act is decided
+    /// before what they sent is looked at.
+    ///
+    /// # Errors
+    /// [`ProductError::NotFound`] for a product the actor may not see,
+    /// [`ProductError::Forbidden`] when they may change nothing (or not `field`).
+    pub async fn may_change(
         &self,
-        product: &Product,
-        to: CategoryId,
-        errors: &mut FieldErrors,
-    ) -> Result<(), RepoError> {
-        if to != product.category.id {
-            self.check_category(Some(to), errors).await?;
+        actor: &Actor,
+        id: ProductId,
+        field: Option<Field>,
+    ) -> Result<(), ProductError> {
+        let product = self.get(Some(actor), id).await?;
+        let facts = ProductFacts::from(&product);
+        let allowed = match field {
+            Some(field) => can_change(actor, &facts, field),
+            None => !crate::access::editable_fields(actor, &facts).is_empty(),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ProductError::Forbidden {
+                fields: field.into_iter().collect(),
+                publish_denied: None,
+            })
         }
-        Ok(())
     }
 
     /// Deletes a product (owner or superuser) and its image.

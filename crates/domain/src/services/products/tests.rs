@@ -42,6 +42,7 @@ fn product(published: bool, locked: bool) -> Product {
         },
         created_at: t0(),
         updated_at: t0(),
+        revision: 4,
     }
 }
 
@@ -257,7 +258,14 @@ async fn a_moderator_unpublishes_and_the_lock_is_stored() {
     let mut m = Mocks::new().finding(product(true, false));
     m.products
         .expect_update()
-        .withf(|id, u| *id == ProductId(10) && !u.is_published && u.moderation_locked)
+        .withf(|id, u| {
+            *id == ProductId(10)
+                && u.is_published == Some(false)
+                && u.moderation_locked == Some(true)
+                && u.revision == 4
+                && u.name.is_none()
+                && u.description.is_none()
+        })
         .times(1)
         .returning(|_, _| Ok(product(false, true)));
     let input = ProductInput {
@@ -385,7 +393,14 @@ async fn a_moderator_sending_an_image_or_versions_through_the_edit_form_changes_
         };
         let err = m
             .service(false)
-            .edit(&moderator(), ProductId(10), input, image.clone(), versions)
+            .edit(
+                &moderator(),
+                ProductId(10),
+                input,
+                image.clone(),
+                versions,
+                None,
+            )
             .await
             .unwrap_err();
         let ProductError::Forbidden { fields, .. } = err else {
@@ -408,7 +423,8 @@ async fn an_owner_edit_stores_fields_and_versions_in_one_call() {
         .expect_edit()
         .withf(|id, update, image, versions| {
             *id == ProductId(10)
-                && update.price.to_string() == "5.00"
+                && update.price.map(|p| p.to_string()).as_deref() == Some("5.00")
+                && update.revision == 4
                 && image.is_none()
                 && versions.insert.len() == 1
                 && versions.names_current()
@@ -429,7 +445,7 @@ async fn an_owner_edit_stores_fields_and_versions_in_one_call() {
         VersionRow::default(),
     ];
     m.service(false)
-        .edit(&owner(), ProductId(10), input, None, Some(rows))
+        .edit(&owner(), ProductId(10), input, None, Some(rows), Some(4))
         .await
         .unwrap();
 }
@@ -452,6 +468,7 @@ async fn an_edit_with_a_bad_version_row_stores_nothing() {
             ProductInput::default(),
             None,
             Some(rows),
+            None,
         )
         .await
         .unwrap_err();
@@ -459,4 +476,60 @@ async fn an_edit_with_a_bad_version_row_stores_nothing() {
         panic!("expected InvalidEdit, got {err:?}");
     };
     assert_eq!(errors.rows[0].of("number").len(), 1);
+}
+
+#[tokio::test]
+async fn a_form_filled_in_on_an_older_revision_is_refused_before_anything_is_stored() {
+    let mut m = Mocks::new().finding(product(false, true));
+    m.products.expect_edit().times(0);
+    m.media.expect_save_image().times(0);
+    // The owner's form showed revision 3 (published); a moderator has unpublished it.
+    let input = ProductInput {
+        name: Some("Desk lamp"),
+        is_published: Some(true),
+        ..Default::default()
+    };
+    let err = m
+        .service(false)
+        .edit(&owner(), ProductId(10), input, Some(vec![1]), None, Some(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProductError::Conflict), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_write_that_finds_the_product_changed_is_a_conflict() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Err(RepoError::Conflict));
+    let input = ProductInput {
+        is_published: Some(false),
+        ..Default::default()
+    };
+    let err = m
+        .service(false)
+        .update(&moderator(), ProductId(10), input)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProductError::Conflict), "{err:?}");
+}
+
+#[tokio::test]
+async fn sending_the_stored_values_back_writes_nothing() {
+    let mut m = Mocks::new().finding(product(true, false));
+    m.products.expect_update().times(0);
+    let input = ProductInput {
+        name: Some("Desk lamp"),
+        price: Some("19.99"),
+        is_published: Some(true),
+        ..Default::default()
+    };
+    let same = m
+        .service(false)
+        .update(&owner(), ProductId(10), input)
+        .await
+        .unwrap();
+    assert_eq!(same, product(true, false));
 }

@@ -32,6 +32,8 @@ pub struct ProductForm {
     /// `Some` when the form carried a versions formset.
     pub versions: Option<BTreeMap<usize, RowForm>>,
     pub current: Option<String>,
+    /// The product's revision the edit form showed.
+    pub revision: Option<String>,
 }
 
 fn bad(_: impl std::fmt::Debug) -> WebError {
@@ -60,6 +62,7 @@ pub async fn read(mut multipart: Multipart) -> Result<ProductForm, WebError> {
         let value = field.text().await.map_err(bad)?;
         match name.as_str() {
             "csrf_token" => form.csrf_token = value,
+            "revision" => form.revision = Some(value),
             "name" => form.name = Some(value),
             "description" => form.description = Some(value),
             "category" => form.category = Some(value),
@@ -132,6 +135,13 @@ impl ProductForm {
             price: self.price.as_deref(),
             is_published,
         })
+    }
+
+    /// The revision the form was filled in on; one that is not a number matches none.
+    pub fn revision(&self) -> Option<i64> {
+        self.revision
+            .as_deref()
+            .map(|r| r.trim().parse().unwrap_or(-1))
     }
 
     /// The formset rows in order, with the row chosen as current.

@@ -25,7 +25,7 @@ use crate::app::AppState;
 use crate::error::WebError;
 use crate::session;
 
-use form::{ProductForm, RowForm};
+use form::ProductForm;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -47,6 +47,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 const PER_PAGE: u64 = 20;
+
+/// Said when a form was filled in on a product that someone has changed since.
+const CONFLICT: &str = "Someone changed this product while you were editing it (a moderator \
+    may have unpublished it), so nothing was saved. The form now shows the product as it \
+    is, with what you typed; check it and save again. Choose the image again if you sent one.";
 
 fn actor(viewer: &Viewer) -> Option<&Actor> {
     viewer.0.as_ref().map(|me| &me.actor)
@@ -104,6 +109,7 @@ fn failure(e: ProductError, uri: &Uri) -> Result<Response, WebError> {
         ProductError::Invalid(_) | ProductError::InvalidEdit(_) => {
             Err(WebError::BadRequest("The form is invalid."))
         }
+        ProductError::Conflict => Err(WebError::Conflict(CONFLICT)),
         ProductError::Media(e) => Err(WebError::Internal(e.to_string())),
         ProductError::Unexpected(e) => Err(e.into()),
     }
@@ -244,6 +250,10 @@ struct FormPage {
     /// Index of the current row, or "" for none.
     current: String,
     errors: FieldErrors,
+    /// The product's revision the form shows ("" on the create form).
+    revision: String,
+    /// Why the form is shown again without saving, when someone else's change stopped it.
+    conflict: Option<&'static str>,
 }
 
 impl FormPage {
@@ -300,6 +310,8 @@ fn new_product_page(chrome: Chrome, categories: Vec<(String, String)>) -> FormPa
         rows: Vec::new(),
         current: String::new(),
         errors: FieldErrors::new(),
+        revision: String::new(),
+        conflict: None,
     }
 }
 
@@ -424,6 +436,8 @@ fn edit_page(
         rows,
         current,
         errors: FieldErrors::new(),
+        revision: product.revision.to_string(),
+        conflict: None,
     })
 }
 
@@ -474,6 +488,11 @@ async fn edit(
     let Some(me) = viewer.0.clone() else {
         return Ok(login_redirect(&uri));
     };
+    // Who may act is decided before the body is read: a stranger's form (or upload) is
+    // refused as such, whatever it holds, and never read.
+    if let Err(e) = state.products.may_change(&me.actor, id, None).await {
+        return failure(e, &uri);
+    }
     let form = match read_form(multipart).await {
         Ok(form) => form,
         Err(response) => return Ok(response),
@@ -482,66 +501,95 @@ async fn edit(
     let input = form.input()?;
     let result = state
         .products
-        .edit(&me.actor, id, input, form.image.clone(), form.rows())
+        .edit(
+            &me.actor,
+            id,
+            input,
+            form.image.clone(),
+            form.rows(),
+            form.revision(),
+        )
         .await;
-    match result {
+    let shown_again = match result {
         Ok(product) => {
             session::push_flash(&session, "Product saved.").await;
-            Ok(see_other(&format!("/products/{}", product.id)))
+            return Ok(see_other(&format!("/products/{}", product.id)));
         }
-        Err(ProductError::InvalidEdit(EditErrors { fields, rows })) => {
-            let product = match state.products.get(Some(&me.actor), id).await {
-                Ok(product) => product,
-                Err(e) => return failure(e, &uri),
-            };
-            let submitted: Vec<(usize, &RowForm)> = form
-                .versions
-                .as_ref()
-                .map(|r| r.iter().map(|(i, row)| (*i, row)).collect())
-                .unwrap_or_default();
-            let row_views = submitted
-                .iter()
-                .enumerate()
-                .map(|(at, (index, row))| RowView {
-                    id: row.id.clone(),
-                    number: row.number.clone(),
-                    name: row.name.clone(),
-                    is_current: form.current.as_deref() == Some(index.to_string().as_str()),
-                    delete: row.delete,
-                    errors: rows.get(at).cloned().unwrap_or_default(),
-                })
-                .collect();
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            let Some(mut page) = edit_page(
-                chrome,
-                &me.actor,
-                &product,
-                row_views,
-                categories(&state).await?,
-            ) else {
-                return Err(WebError::Forbidden);
-            };
-            // Show what was sent, so nothing typed is lost.
-            if let Some(v) = &form.name {
-                page.name.clone_from(v);
-            }
-            if let Some(v) = &form.description {
-                page.description.clone_from(v);
-            }
-            if let Some(v) = &form.category {
-                page.category.clone_from(v);
-            }
-            if let Some(v) = &form.price {
-                page.price.clone_from(v);
-            }
-            if let Some(v) = form.input()?.is_published {
-                page.is_published = v;
-            }
-            page.errors = fields.renamed("category_id", "category");
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        Err(ProductError::InvalidEdit(errors)) => ShownAgain::Invalid(errors),
+        Err(ProductError::Conflict) => ShownAgain::Conflict,
+        Err(e) => return failure(e, &uri),
+    };
+    let page = (&state, &session, &viewer, &uri);
+    edit_form_again(page, &me.actor, id, &form, shown_again).await
+}
+
+/// Why an edit form comes back unsaved.
+enum ShownAgain {
+    Invalid(EditErrors),
+    /// Someone else changed the product since the form was filled in.
+    Conflict,
+}
+
+/// The edit form again, as the product is now, with what was typed into it.
+async fn edit_form_again(
+    (state, session, viewer, uri): (&AppState, &Session, &Viewer, &Uri),
+    actor: &Actor,
+    id: ProductId,
+    form: &ProductForm,
+    why: ShownAgain,
+) -> Result<Response, WebError> {
+    let product = match state.products.get(Some(actor), id).await {
+        Ok(product) => product,
+        Err(e) => return failure(e, uri),
+    };
+    let (fields, rows, conflict) = match why {
+        ShownAgain::Invalid(EditErrors { fields, rows }) => (fields, rows, None),
+        ShownAgain::Conflict => (FieldErrors::new(), Vec::new(), Some(CONFLICT)),
+    };
+    let row_views = form
+        .versions
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(at, (index, row))| RowView {
+            id: row.id.clone(),
+            number: row.number.clone(),
+            name: row.name.clone(),
+            is_current: form.current.as_deref() == Some(index.to_string().as_str()),
+            delete: row.delete,
+            errors: rows.get(at).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let chrome = Chrome::build(state, session, viewer).await?;
+    let Some(mut page) = edit_page(chrome, actor, &product, row_views, categories(state).await?)
+    else {
+        return Err(WebError::Forbidden);
+    };
+    // Show what was sent, so nothing typed is lost.
+    for (typed, shown) in [
+        (&form.name, &mut page.name),
+        (&form.description, &mut page.description),
+        (&form.category, &mut page.category),
+        (&form.price, &mut page.price),
+    ] {
+        if let Some(value) = typed {
+            shown.clone_from(value);
         }
-        Err(e) => failure(e, &uri),
     }
+    // After someone else's change the flag shows the product as it is now.
+    if conflict.is_none()
+        && let Some(v) = form.input()?.is_published
+    {
+        page.is_published = v;
+    }
+    page.errors = fields.renamed("category_id", "category");
+    page.conflict = conflict;
+    let status = if conflict.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(status, &page)
 }
 
 async fn delete_form(
@@ -578,11 +626,22 @@ async fn delete(
     Extension(viewer): Extension<Viewer>,
     uri: Uri,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    form: Result<Form<CsrfOnly>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
     let Some(me) = viewer.0.clone() else {
         return Ok(login_redirect(&uri));
+    };
+    // Refused for who is asking before what they sent is looked at.
+    match state.products.get(Some(&me.actor), id).await {
+        Ok(product) if !can_delete(&me.actor, &ProductFacts::from(&product)) => {
+            return Err(WebError::Forbidden);
+        }
+        Ok(_) => {}
+        Err(e) => return failure(e, &uri),
+    }
+    let Ok(Form(form)) = form else {
+        return Err(WebError::BadRequest("The form could not be read."));
     };
     check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
     match state.products.delete(&me.actor, id).await {
