@@ -91,10 +91,17 @@ pub(crate) fn version(m: version::Model) -> Result<Version, RepoError> {
     })
 }
 
+/// The owner's columns a product row reads with it.
+pub(crate) struct Owner {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
 pub(crate) fn product(
     m: product::Model,
     category_name: String,
-    owner_email: String,
+    owner: Owner,
 ) -> Result<Product, RepoError> {
     Ok(Product {
         id: ProductId(m.id),
@@ -112,7 +119,11 @@ pub(crate) fn product(
         moderation_locked: m.moderation_locked,
         owner: OwnerRef {
             id: UserId(m.owner_id),
-            email: Email::parse_owned(owner_email).map_err(|e| corrupt("users.email", e))?,
+            email: Email::parse_owned(owner.email).map_err(|e| corrupt("users.email", e))?,
+            first_name: PersonName::parse_owned(owner.first_name)
+                .map_err(|e| corrupt("users.first_name", e))?,
+            last_name: PersonName::parse_owned(owner.last_name)
+                .map_err(|e| corrupt("users.last_name", e))?,
         },
         created_at: m.created_at,
         updated_at: m.updated_at,

@@ -110,6 +110,8 @@ struct ProductRow {
     revision: i64,
     category_name: String,
     owner_email: String,
+    owner_first_name: String,
+    owner_last_name: String,
 }
 
 impl ProductRow {
@@ -130,6 +132,8 @@ impl ProductRow {
             revision: present(c.int("revision")?, "products.revision")?,
             category_name: present(c.text("category_name")?, "categories.name")?,
             owner_email: present(c.text("owner_email")?, "users.email")?,
+            owner_first_name: present(c.text("owner_first_name")?, "users.first_name")?,
+            owner_last_name: present(c.text("owner_last_name")?, "users.last_name")?,
         })
     }
 
@@ -148,7 +152,12 @@ impl ProductRow {
             updated_at: self.updated_at,
             revision: self.revision,
         };
-        convert::product(model, self.category_name, self.owner_email)
+        let owner = convert::Owner {
+            email: self.owner_email,
+            first_name: self.owner_first_name,
+            last_name: self.owner_last_name,
+        };
+        convert::product(model, self.category_name, owner)
     }
 }
 
@@ -162,7 +171,7 @@ macro_rules! product_joins {
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
     p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
     p.updated_at, p.revision, c.name AS category_name, \
-    u.email AS owner_email";
+    u.email AS owner_email, u.first_name AS owner_first_name, u.last_name AS owner_last_name";
 const PRODUCT_TABLES: &str = concat!("products p ", product_joins!());
 /// The category and owner of a product `p` (which may itself be joined to something).
 const PRODUCT_JOINS: &str = product_joins!();
@@ -1038,6 +1047,8 @@ mod tests {
             revision: 1,
             category_name: "Tools".into(),
             owner_email: "ann@example.com".into(),
+            owner_first_name: String::new(),
+            owner_last_name: String::new(),
         }
     }
 

@@ -433,3 +433,85 @@ db_test!(
         w.app.stop().await;
     }
 );
+
+db_test!(owners_addresses_are_not_shown_to_everybody, |db| {
+    let admin = Admin::connect(&db).await;
+    for (email, role) in [
+        (OWNER, Role::Plain),
+        (STRANGER, Role::Plain),
+        (MODERATOR, Role::Moderator),
+        ("root@example.com", Role::Superuser),
+    ] {
+        admin.person(email, role).await;
+    }
+    let lamps = admin.category("Lamps").await;
+    let app = support::spawn_app(&db, &[("CATALOG_PUBLIC_BROWSING", "true")]).await;
+    let owner = token(&app, OWNER).await;
+    let r = app
+        .api_send(
+            Method::PATCH,
+            &owner,
+            "/api/v1/users/me",
+            &json!({"first_name": "Olga", "last_name": "Owen"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .api_send(
+            Method::POST,
+            &owner,
+            "/api/v1/products",
+            &json!({"name": "Desk lamp", "price": "1.00", "category_id": lamps, "is_published": true}),
+        )
+        .await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let documents = [
+        format!("/api/v1/products/{id}"),
+        "/api/v1/products".to_owned(),
+    ];
+    let pages = ["/products".to_owned(), format!("/products/{id}")];
+    let anonymous = reqwest::Client::new();
+    let stranger = sign_in(&app, STRANGER).await;
+    // Strangers, signed in or not, see the name and never the address.
+    for path in &documents {
+        for request in [
+            anonymous.get(app.url(path)),
+            app.client
+                .get(app.url(path))
+                .bearer_auth(token(&app, STRANGER).await),
+        ] {
+            let body = request.send().await.unwrap().text().await.unwrap();
+            assert!(!body.contains(OWNER), "{path}: {body}");
+            assert!(body.contains(r#""name":"Olga Owen""#), "{path}: {body}");
+        }
+    }
+    for path in &pages {
+        for client in [&anonymous, &stranger] {
+            let (status, html) = app.page(client, path).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                !html.contains(OWNER) && html.contains("Olga Owen"),
+                "{path}"
+            );
+        }
+    }
+    // The owner, moderators and superusers see it.
+    for who in [OWNER, MODERATOR, "root@example.com"] {
+        let token = token(&app, who).await;
+        for path in &documents {
+            let body = app.api_get(&token, path).await.text().await.unwrap();
+            assert!(
+                body.contains(&format!(r#""email":"{OWNER}""#)),
+                "{who} {path}"
+            );
+        }
+        let browser = sign_in(&app, who).await;
+        for path in &pages {
+            assert!(
+                app.page(&browser, path).await.1.contains(OWNER),
+                "{who} {path}"
+            );
+        }
+    }
+    app.stop().await;
+});

@@ -109,14 +109,23 @@ db_test!(
         let id = created["id"].as_i64().unwrap();
         assert_ne!(id, 4242);
         assert_eq!(location, format!("/api/v1/products/{id}"));
-        let (status, got) = w.get(&w.b, &location).await;
+        let (status, got) = w.get(&w.a, &location).await;
         assert_eq!(status, 200);
         assert_eq!(got, created, "the document read back is the one created");
         assert_eq!(got["name"], "Desk lamp");
         assert_eq!(got["price"], "199.99");
         assert_eq!(got["is_published"], true);
         assert_eq!(got["moderation_locked"], false);
-        assert_eq!(got["owner"]["email"], A);
+        assert_eq!(got["owner"]["email"], A, "the owner sees their own address");
+        // Someone else sees the same document but for the owner's address.
+        let (_, seen) = w.get(&w.b, &location).await;
+        assert_eq!(
+            seen["owner"],
+            json!({"id": created["owner"]["id"], "name": got["owner"]["name"]})
+        );
+        let mut without = created.clone();
+        without["owner"].as_object_mut().unwrap().remove("email");
+        assert_eq!(seen, without);
         assert_eq!(got["category"], json!({"id": w.lamps, "name": "Lamps"}));
         assert_eq!(got["versions"], json!([]));
         assert_eq!(got["image_url"], Value::Null);

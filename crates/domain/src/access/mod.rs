@@ -8,7 +8,7 @@ use std::fmt;
 
 pub use rules::{
     Field, PatchDenied, ProductFacts, PublishDenied, apply_patch, can_change, can_delete, can_see,
-    editable_fields, publish_transition,
+    editable_fields, publish_transition, sees_owner_email,
 };
 
 use crate::user::UserId;

@@ -7,7 +7,7 @@ use std::fmt;
 pub use money::{Money, MoneyError};
 
 use crate::Timestamp;
-use crate::user::{Email, UserId};
+use crate::user::{Email, PersonName, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProductId(pub i64);
@@ -192,11 +192,28 @@ pub struct NewVersion {
     pub is_current: bool,
 }
 
-/// The owner as shown next to a product.
+/// The owner as shown next to a product. Others see the name (see
+/// [`OwnerRef::display_name`]); the address is for the owner, moderators and superusers
+/// only (see [`crate::access::sees_owner_email`]): on every card it was harvestable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerRef {
     pub id: UserId,
     pub email: Email,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+}
+
+impl OwnerRef {
+    /// The profile's name, or a neutral label naming no one when the profile has none.
+    pub fn display_name(&self) -> String {
+        let name = format!("{} {}", self.first_name.as_str(), self.last_name.as_str());
+        let name = name.trim();
+        if name.is_empty() {
+            format!("Member #{}", self.id)
+        } else {
+            name.to_owned()
+        }
+    }
 }
 
 /// A product as storage returns it, with what a page or document shows next to it.

@@ -46,8 +46,20 @@ impl PersonName {
     /// # Errors
     /// [`PersonNameError`] when the name is too long or contains control characters.
     pub fn parse(input: &str) -> Result<Self, PersonNameError> {
-        let value = crate::normalize_text(input);
-        if crate::char_len(&value) > Self::MAX_LEN {
+        Self::checked(crate::normalize_text(input))
+    }
+
+    /// As [`PersonName::parse`], keeping the string's buffer when it is normalised
+    /// already (as stored names are: every product row read carries its owner's).
+    ///
+    /// # Errors
+    /// As [`PersonName::parse`].
+    pub fn parse_owned(input: String) -> Result<Self, PersonNameError> {
+        Self::checked(crate::normalize_owned(input))
+    }
+
+    fn checked(value: String) -> Result<Self, PersonNameError> {
+        if value.len() > Self::MAX_LEN && crate::char_len(&value) > Self::MAX_LEN {
             return Err(PersonNameError::TooLong);
         }
         if value.chars().any(char::is_control) {
@@ -135,5 +147,16 @@ mod tests {
             PersonName::parse("Ann\r\nBcc: x@example.com"),
             Err(PersonNameError::ControlCharacter)
         );
+    }
+
+    #[test]
+    fn stored_names_read_as_typed_names_parse() {
+        for input in ["", " Ann ", "Cafe\u{301}", "a\nb", &"é".repeat(151)] {
+            assert_eq!(
+                PersonName::parse_owned(input.to_owned()),
+                PersonName::parse(input),
+                "{input:?}"
+            );
+        }
     }
 }

@@ -11,6 +11,7 @@
 
 use catalog_domain::Page;
 use catalog_domain::Timestamp;
+use catalog_domain::access::{Actor, ProductFacts, sees_owner_email};
 use catalog_domain::product::{Product, Version};
 use catalog_domain::services::products::ProductDetail;
 use std::io::Write as _;
@@ -24,14 +25,15 @@ fn capacity(count: usize) -> usize {
 
 /// The JSON document of `page`, as serde writes [`super::products::ProductPage`];
 /// `base` is the public URL without its trailing slash, before image paths.
-pub fn page(base: &str, page: &Page<ProductDetail>) -> Vec<u8> {
+pub fn page(base: &str, viewer: Option<&Actor>, page: &Page<ProductDetail>) -> Vec<u8> {
     let mut out = Vec::with_capacity(capacity(page.items.len()));
     out.extend_from_slice(b"{\"items\":[");
     for (n, detail) in page.items.iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
-        product(&mut out, base, &detail.product, &detail.versions);
+        let email = sees_owner_email(viewer, &ProductFacts::from(&detail.product));
+        product(&mut out, base, email, &detail.product, &detail.versions);
     }
     out.extend_from_slice(b"],\"page\":");
     integer(&mut out, page.page);
@@ -43,7 +45,8 @@ pub fn page(base: &str, page: &Page<ProductDetail>) -> Vec<u8> {
     out
 }
 
-fn product(out: &mut Vec<u8>, base: &str, p: &Product, versions: &[Version]) {
+/// One product; `email` says whether the viewer sees its owner's address.
+fn product(out: &mut Vec<u8>, base: &str, email: bool, p: &Product, versions: &[Version]) {
     out.extend_from_slice(b"{\"id\":");
     integer(out, p.id.0);
     out.extend_from_slice(b",\"name\":");
@@ -64,8 +67,12 @@ fn product(out: &mut Vec<u8>, base: &str, p: &Product, versions: &[Version]) {
     string(out, p.category.name.as_str());
     out.extend_from_slice(b"},\"owner\":{\"id\":");
     integer(out, p.owner.id.0);
-    out.extend_from_slice(b",\"email\":");
-    string(out, p.owner.email.as_str());
+    out.extend_from_slice(b",\"name\":");
+    string(out, &p.owner.display_name());
+    if email {
+        out.extend_from_slice(b",\"email\":");
+        string(out, p.owner.email.as_str());
+    }
     out.extend_from_slice(b"},\"image_url\":");
     match &p.image {
         Some(key) => string(out, &format!("{base}{}", crate::html::media_url(key))),
@@ -183,7 +190,7 @@ mod tests {
         CategoryId, CategoryName, CategoryRef, Description, Money, OwnerRef, ProductId,
         ProductName, VersionId, VersionName, VersionNumber,
     };
-    use catalog_domain::user::{Email, UserId};
+    use catalog_domain::user::{Email, PersonName, UserId};
     use chrono::{DateTime, NaiveDate, Utc};
 
     const BASE: &str = "https://shop.example.com";
@@ -219,6 +226,9 @@ mod tests {
             owner: OwnerRef {
                 id: UserId(id * 10),
                 email: Email::parse(email).expect("a valid test address"),
+                first_name: PersonName::parse(if id % 2 == 0 { "Ann \"A\"" } else { "" })
+                    .expect("a valid test name"),
+                last_name: PersonName::default(),
             },
             created_at,
             updated_at: at(2026, 999_999_999),
@@ -236,10 +246,20 @@ mod tests {
         }
     }
 
+    /// Someone who owns product 12 (owner id 120) and nothing else.
+    fn viewer() -> Actor {
+        Actor::new(UserId(120), false, [])
+    }
+
     /// What serde writes for the same page through the documented types.
     fn serde_page(page: &Page<ProductDetail>) -> String {
-        let doc = super::super::products::page_doc(BASE, page);
+        let viewer = viewer();
+        let doc = super::super::products::page_doc(BASE, Some(&viewer), page);
         serde_json::to_string(&doc).unwrap_or_default()
+    }
+
+    fn ours(page: &Page<ProductDetail>) -> String {
+        String::from_utf8(super::page(BASE, Some(&viewer()), page)).unwrap_or_default()
     }
 
     #[test]
@@ -291,9 +311,20 @@ mod tests {
             per_page: 20,
             total: u64::MAX,
         };
-        let ours = String::from_utf8(super::page(BASE, &page)).unwrap_or_default();
+        let ours = ours(&page);
         assert_eq!(ours, serde_page(&page));
         assert!(ours.contains(r#""price":"1999999999.05""#), "{ours}");
+        // The viewer owns the first product only: its owner's address and no other.
+        assert!(
+            ours.contains(
+                r#""owner":{"id":120,"name":"Ann \"A\"","email":"o'hara+lamps@example.com"}"#
+            ),
+            "{ours}"
+        );
+        assert!(
+            ours.contains(r#""owner":{"id":90,"name":"Member #90"}"#),
+            "{ours}"
+        );
         assert!(
             ours.contains(r#""created_at":"2026-02-28T23:05:09.153525Z""#),
             "{ours}"
@@ -320,7 +351,7 @@ mod tests {
             per_page: 20,
             total: 0,
         };
-        let ours = String::from_utf8(super::page(BASE, &page)).unwrap_or_default();
+        let ours = ours(&page);
         assert_eq!(ours, r#"{"items":[],"page":1,"per_page":20,"total":0}"#);
         assert_eq!(ours, serde_page(&page));
     }
@@ -342,7 +373,7 @@ mod tests {
             p.description = description;
             p.price = Money::from_cents(cents).unwrap_or(p.price);
             let page = Page { items: vec![ProductDetail { product: p, versions: Vec::new() }], page: 1, per_page: 1, total: 1 };
-            let ours = String::from_utf8(super::page(BASE, &page)).unwrap_or_default();
+            let ours = ours(&page);
             proptest::prop_assert_eq!(ours, serde_page(&page));
         }
     }

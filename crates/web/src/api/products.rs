@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use catalog_domain::PageRequest;
-use catalog_domain::access::{Actor, Field, PublishDenied};
+use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, sees_owner_email};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{Product, ProductId, Version, VersionId};
 use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput, VersionInput};
@@ -49,10 +49,15 @@ pub struct CategoryRef<'a> {
     name: &'a str,
 }
 
+/// Who owns a product.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OwnerRef<'a> {
     id: i64,
-    email: &'a str,
+    /// The owner's profile name, or a neutral label when they have given none.
+    name: String,
+    /// Only for the owner, moderators and superusers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
 }
 
 // Documents borrow the text of the domain values they show: a page of them is written
@@ -142,7 +147,13 @@ fn public_base(state: &AppState) -> &str {
     state.settings.public_url.as_str().trim_end_matches('/')
 }
 
-fn product_doc<'a>(base: &str, p: &'a Product, versions: &'a [Version]) -> ProductDoc<'a> {
+fn product_doc<'a>(
+    base: &str,
+    viewer: Option<&Actor>,
+    p: &'a Product,
+    versions: &'a [Version],
+) -> ProductDoc<'a> {
+    let shows_email = sees_owner_email(viewer, &ProductFacts::from(p));
     ProductDoc {
         id: p.id.0,
         name: p.name.as_str(),
@@ -156,7 +167,8 @@ fn product_doc<'a>(base: &str, p: &'a Product, versions: &'a [Version]) -> Produ
         },
         owner: OwnerRef {
             id: p.owner.id.0,
-            email: p.owner.email.as_str(),
+            name: p.owner.display_name(),
+            email: shows_email.then(|| p.owner.email.as_str()),
         },
         image_url: p
             .image
@@ -299,7 +311,7 @@ pub async fn list(
         .products
         .list_detailed(actor.as_ref(), request)
         .await?;
-    let json = super::product_json::page(public_base(&state), &found);
+    let json = super::product_json::page(public_base(&state), actor.as_ref(), &found);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -315,13 +327,14 @@ pub async fn list(
 #[cfg(test)]
 pub(super) fn page_doc<'a>(
     base: &str,
+    viewer: Option<&Actor>,
     page: &'a catalog_domain::Page<ProductDetail>,
 ) -> ProductPage<'a> {
     ProductPage {
         items: page
             .items
             .iter()
-            .map(|d| product_doc(base, &d.product, &d.versions))
+            .map(|d| product_doc(base, viewer, &d.product, &d.versions))
             .collect(),
         page: page.page,
         per_page: page.per_page,
@@ -345,7 +358,12 @@ pub async fn create(
     let location = format!("/api/v1/products/{}", product.id);
     let mut response = (
         StatusCode::CREATED,
-        Json(product_doc(public_base(&state), &product, &[])),
+        Json(product_doc(
+            public_base(&state),
+            Some(&actor),
+            &product,
+            &[],
+        )),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -361,7 +379,7 @@ async fn detail_doc(
     id: ProductId,
 ) -> Result<Response, Problem> {
     let ProductDetail { product, versions } = state.products.detail(actor, id).await?;
-    Ok(Json(product_doc(public_base(state), &product, &versions)).into_response())
+    Ok(Json(product_doc(public_base(state), actor, &product, &versions)).into_response())
 }
 
 /// A product with its owner, category and versions.

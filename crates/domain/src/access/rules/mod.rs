@@ -156,6 +156,15 @@ pub fn publish_transition(
     }
 }
 
+/// Who sees the owner's email address next to a product: the owner, superusers and
+/// moderators (holders of any moderation permission, who may need to reach the owner).
+/// Everyone else, anonymous visitors included, sees only the owner's display name.
+pub fn sees_owner_email(viewer: Option<&Actor>, product: &ProductFacts) -> bool {
+    viewer.is_some_and(|actor| {
+        owns(actor, product) || Permission::ALL.into_iter().any(|p| actor.has(p))
+    })
+}
+
 /// Owners and superusers may delete a product; nobody else.
 pub fn can_delete(actor: &Actor, product: &ProductFacts) -> bool {
     actor.is_superuser() || owns(actor, product)

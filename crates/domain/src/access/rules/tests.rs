@@ -182,6 +182,8 @@ pub(super) fn product(facts: ProductFacts) -> Product {
         owner: OwnerRef {
             id: facts.owner,
             email: Email::parse("owner@example.com").unwrap(),
+            first_name: crate::user::PersonName::default(),
+            last_name: crate::user::PersonName::default(),
         },
         created_at: t,
         updated_at: t,
@@ -258,4 +260,33 @@ fn an_owner_cannot_republish_a_locked_product_and_is_told_why() {
     let denied = apply_patch(&owner, &p, &patch, p.updated_at).unwrap_err();
     assert_eq!(denied.fields, vec![Field::IsPublished]);
     assert_eq!(denied.publish_denied, Some(PublishDenied::ModerationLocked));
+}
+
+#[test]
+fn only_the_owner_moderators_and_superusers_see_the_owners_address() {
+    for (viewer, sees) in [
+        (None, false),
+        (Some(actor(Who::Plain, false)), false),
+        (Some(actor(Who::Plain, true)), true),
+        (Some(actor(Who::Moderator, false)), true),
+        (Some(actor(Who::Superuser, false)), true),
+    ] {
+        for facts in [PUBLISHED, DRAFT, LOCKED] {
+            assert_eq!(
+                sees_owner_email(viewer.as_ref(), &facts),
+                sees,
+                "{viewer:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_owner_without_a_name_is_shown_by_a_neutral_label() {
+    let mut owner = product(PUBLISHED).owner;
+    assert_eq!(owner.display_name(), "Member #1");
+    owner.first_name = crate::user::PersonName::parse("Ann").unwrap();
+    assert_eq!(owner.display_name(), "Ann");
+    owner.last_name = crate::user::PersonName::parse("Lee").unwrap();
+    assert_eq!(owner.display_name(), "Ann Lee");
 }

@@ -39,6 +39,8 @@ fn product(published: bool, locked: bool) -> Product {
         owner: OwnerRef {
             id: OWNER,
             email: Email::parse("owner@example.com").unwrap(),
+            first_name: crate::user::PersonName::default(),
+            last_name: crate::user::PersonName::default(),
         },
         created_at: t0(),
         updated_at: t0(),

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Extension, Form, Router};
 use catalog_domain::PageRequest;
 use catalog_domain::access::{
-    Actor, Field, ProductFacts, PublishDenied, can_delete, editable_fields,
+    Actor, Field, ProductFacts, PublishDenied, can_delete, editable_fields, sees_owner_email,
 };
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{Product, ProductId, Version};
@@ -124,6 +124,23 @@ struct ListPage<'a> {
     page: u64,
     pages: u64,
     total: u64,
+    viewer: Option<&'a Actor>,
+}
+
+impl ListPage<'_> {
+    fn owner_of(&self, product: &Product) -> String {
+        owner_label(self.viewer, product)
+    }
+}
+
+/// The owner as a viewer sees them: the address for the owner, moderators and
+/// superusers; the display name for everyone else.
+fn owner_label(viewer: Option<&Actor>, product: &Product) -> String {
+    if sees_owner_email(viewer, &ProductFacts::from(product)) {
+        product.owner.email.to_string()
+    } else {
+        product.owner.display_name()
+    }
 }
 
 async fn list(
@@ -161,6 +178,7 @@ async fn list(
         page,
         pages: found.total.div_ceil(PER_PAGE).max(1),
         total: found.total,
+        viewer: actor(&viewer),
     };
     render(StatusCode::OK, &page)
 }
@@ -175,6 +193,8 @@ struct DetailPage<'a> {
     can_delete: bool,
     /// Said to the owner of a product a moderator unpublished.
     lock_reason: Option<String>,
+    /// The owner, as this viewer may see them.
+    owner: String,
 }
 
 async fn detail(
@@ -208,6 +228,7 @@ async fn detail(
         can_edit,
         can_delete: may_delete,
         lock_reason,
+        owner: owner_label(actor(&viewer), &product),
     };
     render(StatusCode::OK, &page)
 }
