@@ -11,6 +11,7 @@ mod m20261201_000005_owner_drafts_index;
 mod m20261205_000006_change_notices;
 mod m20261207_000007_deactivated_accounts;
 mod m20261207_000008_product_revisions;
+mod m20261207_000009_product_images_index;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000006_change_notices::Migration),
             Box::new(m20261207_000007_deactivated_accounts::Migration),
             Box::new(m20261207_000008_product_revisions::Migration),
+            Box::new(m20261207_000009_product_images_index::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::access::{Group, GroupId, GroupSummary, Permission};
+use crate::access::{Group, GroupId, GroupSummary, Permission, ProductFacts};
 use crate::mail::{OutboxId, OutboxMessage, OutgoingMail};
 use crate::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
@@ -316,6 +316,12 @@ pub trait ProductRepository: Send + Sync {
         &self,
         id: ProductId,
     ) -> Result<Option<(Product, Vec<Version>)>, RepoError>;
+    /// What the access rules need to know about the product whose image is stored
+    /// under `key`; `None` when no product has that image (any more).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn image_owner(&self, key: &str) -> Result<Option<ProductFacts>, RepoError>;
     /// Newest first (`created_at`, then id, descending).
     ///
     /// # Errors

@@ -39,6 +39,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use catalog_domain::Page;
+use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{SessionRecord, UserWithPermissions};
 use catalog_domain::product::{Product, Version};
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
@@ -88,6 +89,8 @@ pub(crate) struct Kept {
     pub(crate) products: Answers<i64, Option<(Product, Vec<Version>)>, 2048>,
     pub(crate) pages: Answers<PageKey, Page<Product>, 64>,
     pub(crate) pages_with_versions: Answers<PageKey, Page<(Product, Vec<Version>)>, 64>,
+    /// Whose product an image key is, for the check before an image is served.
+    pub(crate) images: Answers<String, Option<ProductFacts>, 4096>,
     /// Notices heard, and times the listening connection was lost (for the tests).
     notices: AtomicU64,
     interruptions: AtomicU64,

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{
     CategoryRepository, ProductRepository, ProductScope, RepoError, VersionRepository,
 };
@@ -6,6 +7,7 @@ use catalog_domain::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
     Version, VersionId, VersionsEdit,
 };
+use catalog_domain::user::UserId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -681,6 +683,32 @@ impl ProductRepository for Store {
         txn.commit().await.map_err(db)?;
         self.forget();
         Ok(count)
+    }
+
+    async fn image_owner(&self, key: &str) -> Result<Option<ProductFacts>, RepoError> {
+        let read = async {
+            let backend = self.conn().get_database_backend();
+            let sql = format!(
+                "SELECT owner_id, is_published, moderation_locked FROM products WHERE image = {}",
+                placeholder(backend, 1)
+            );
+            let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [key.into()]);
+            let rows = self
+                .hot_rows(statement, true, |c| {
+                    Ok(ProductFacts {
+                        owner: UserId(present(c.int("owner_id")?, "products.owner_id")?),
+                        is_published: present(c.flag("is_published")?, "products.is_published")?,
+                        moderation_locked: present(
+                            c.flag("moderation_locked")?,
+                            "products.moderation_locked",
+                        )?,
+                    })
+                })
+                .await?;
+            Ok(rows.into_iter().next())
+        };
+        self.kept_or_read(|k| &k.images, key.to_owned(), |_| true, |_| true, read)
+            .await
     }
 
     async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {

@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod credentials;
 pub mod device;
 pub mod error;
 #[cfg(feature = "fuzzing")]

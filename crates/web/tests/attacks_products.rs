@@ -515,3 +515,110 @@ db_test!(owners_addresses_are_not_shown_to_everybody, |db| {
     }
     app.stop().await;
 });
+
+db_test!(a_drafts_image_is_as_private_as_the_draft, |db| {
+    let admin = Admin::connect(&db).await;
+    for (email, role) in [
+        (OWNER, Role::Plain),
+        (STRANGER, Role::Plain),
+        (MODERATOR, Role::Moderator),
+    ] {
+        admin.person(email, role).await;
+    }
+    let lamps = admin.category("Lamps").await;
+    let app = support::spawn_app(&db, &[("CATALOG_PUBLIC_BROWSING", "true")]).await;
+    let owner = token(&app, OWNER).await;
+    let mut images = Vec::new();
+    for published in [false, true] {
+        let r = app
+            .api_send(
+                Method::POST,
+                &owner,
+                "/api/v1/products",
+                &json!({"name": "Lamp", "price": "1.00", "category_id": lamps, "is_published": published}),
+            )
+            .await;
+        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/products/{id}/image")))
+            .bearer_auth(&owner)
+            .header("content-type", "image/png")
+            .body(support::catalog::png())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let url = r.json::<Value>().await.unwrap()["image_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        images.push((id, url.split_once("/media/").unwrap().1.to_owned()));
+    }
+    let (draft, draft_key) = &images[0];
+    let (_, public_key) = &images[1];
+    let get = |client: &reqwest::Client, key: &str, token: Option<&str>| {
+        let mut request = client.get(app.url(&format!("/media/{key}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            let cache = r
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (r.status().as_u16(), cache)
+        }
+    };
+    let anonymous = reqwest::Client::new();
+    let stranger = sign_in(&app, STRANGER).await;
+    let stranger_token = token(&app, STRANGER).await;
+    // Whoever may not see the draft may not see its image either.
+    assert_eq!(get(&anonymous, draft_key, None).await.0, 404);
+    assert_eq!(get(&stranger, draft_key, None).await.0, 404);
+    assert_eq!(
+        get(&anonymous, draft_key, Some(&stranger_token)).await.0,
+        404
+    );
+    // Its owner and moderators see it, and no shared cache may keep it.
+    let moderator = sign_in(&app, MODERATOR).await;
+    for (status, cache) in [
+        get(&anonymous, draft_key, Some(&owner)).await,
+        get(&sign_in(&app, OWNER).await, draft_key, None).await,
+        get(&moderator, draft_key, None).await,
+    ] {
+        assert_eq!(status, 200);
+        assert!(cache.starts_with("private"), "{cache}");
+    }
+    // A published product's image is everybody's, and cacheable as such.
+    let (status, cache) = get(&anonymous, public_key, None).await;
+    assert_eq!(status, 200);
+    assert!(cache.starts_with("public"), "{cache}");
+    // Unpublished by a moderator, it is private again at once.
+    let r = app
+        .api_send(
+            Method::PATCH,
+            &token(&app, MODERATOR).await,
+            &format!("/api/v1/products/{}", images[1].0),
+            &json!({"is_published": false}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(get(&anonymous, public_key, None).await.0, 404);
+    assert_eq!(get(&stranger, public_key, None).await.0, 404);
+    // A key no product has (a replaced image) is not found for anybody.
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/products/{draft}/image")))
+        .bearer_auth(&owner)
+        .header("content-type", "image/png")
+        .body(support::catalog::png())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(get(&anonymous, draft_key, Some(&owner)).await.0, 404);
+    app.stop().await;
+});

@@ -44,7 +44,7 @@ db_test!(
         let media = page[start..end].to_owned();
         assert_eq!(moto.object_count(BUCKET).await, 1);
 
-        let served = b.get(&media).await;
+        let served = ann.get(b.url(&media)).send().await.unwrap();
         assert_eq!(served.status(), 200, "node B serves what node A stored");
         assert_eq!(served.headers()["content-type"], "image/png");
         let bytes = served.bytes().await.unwrap();
@@ -57,7 +57,7 @@ db_test!(
             .await;
         assert_eq!(r.status(), 303);
         assert_eq!(
-            a.get(&media).await.status(),
+            ann.get(a.url(&media)).send().await.unwrap().status(),
             404,
             "the old image is gone for A"
         );
@@ -90,8 +90,9 @@ db_test!(local_media_is_not_shared_between_nodes, |db| {
     let (_, page) = a.page(&ann, &product).await;
     let start = page.find("/media/products/").unwrap();
     let end = start + page[start..].find('"').unwrap();
-    assert_eq!(a.get(&page[start..end]).await.status(), 200);
-    assert_eq!(b.get(&page[start..end]).await.status(), 404);
+    let media = &page[start..end];
+    assert_eq!(ann.get(a.url(media)).send().await.unwrap().status(), 200);
+    assert_eq!(ann.get(b.url(media)).send().await.unwrap().status(), 404);
     a.stop().await;
     b.stop().await;
 });

@@ -158,7 +158,9 @@ db_test!(
         let body: Value = r.json().await.unwrap();
         let url = body["image_url"].as_str().unwrap();
         let path = &url[url.find("/media/").unwrap()..];
-        let r = w.app.get(path).await;
+        // Served to whoever may see the product, as the product is.
+        assert_eq!(w.app.get(path).await.status(), 404, "not to strangers");
+        let r = w.app.api_get(&w.b, path).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "image/png");
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");

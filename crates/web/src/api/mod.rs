@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(bearer_credentials)
+            .and_then(crate::credentials::bearer)
             .ok_or_else(|| {
                 Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
             })?;
@@ -66,14 +66,6 @@ impl FromRequestParts<AppState> for ApiUser {
             Err(e) => Err(e.into()),
         }
     }
-}
-
-/// The token of an `Authorization: Bearer <token>` header. The scheme is
-/// case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same scheme.
-fn bearer_credentials(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// What a client signed in with a generated password may still do: read who it is,
@@ -270,26 +262,4 @@ pub fn router() -> Router<AppState> {
                 .fallback(api_not_found),
         )
         .route("/api/openapi.json", get(openapi_json))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bearer_credentials;
-
-    #[test]
-    fn the_bearer_scheme_is_case_insensitive() {
-        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", " bEaReR abc"] {
-            assert_eq!(bearer_credentials(header), Some("abc"), "{header:?}");
-        }
-        for header in [
-            "Basic abc",
-            "Bearer",
-            "Bearer ",
-            "Bearerabc",
-            "Token abc",
-            "",
-        ] {
-            assert_eq!(bearer_credentials(header), None, "{header:?}");
-        }
-    }
 }

@@ -9,6 +9,7 @@ pub use accounts::UPLOAD_LIMIT;
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
@@ -18,6 +19,7 @@ use axum::routing::get;
 use catalog_domain::access::Actor;
 use catalog_domain::ports::MediaError;
 use catalog_domain::services::accounts::AccountsService;
+use catalog_domain::services::products::{ImageAudience, ProductError};
 use catalog_domain::user::User;
 use tower_sessions::Session;
 
@@ -343,11 +345,40 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Stored images; names are random and never reused, so they may be cached for good.
+/// Stored images. A product's image is served to those who may see the product (a
+/// draft's is as private as the draft: 404 for anyone else), by session or by bearer
+/// token; only an image anybody may see is cacheable by shared caches. Names are random
+/// and never reused, so a copy never goes stale; an hour bounds how long a cache keeps
+/// showing an image after its product is unpublished.
 async fn media(
     State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: axum::http::HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Response, WebError> {
+    let caching = if key.starts_with("products/") {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::credentials::bearer);
+        let by_token = match bearer {
+            Some(token) => state.accounts.authenticate_api_token(token).await?,
+            None => None,
+        };
+        let actor = by_token
+            .as_ref()
+            .map(|(_, actor)| actor)
+            .or_else(|| viewer.0.as_ref().map(|me| &me.actor));
+        match state.products.image(actor, &key).await {
+            Ok(ImageAudience::Everybody) => "public, max-age=3600",
+            Ok(ImageAudience::Some) => "private, max-age=3600",
+            Err(ProductError::Unexpected(e)) => return Err(e.into()),
+            Err(_) => return Err(WebError::NotFound),
+        }
+    } else {
+        // Avatars are shown to their owner alone.
+        "private, max-age=3600"
+    };
     match state.ports.media.open(&key).await {
         Ok(file) => Ok((
             [
@@ -355,10 +386,7 @@ async fn media(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static(file.content_type),
                 ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=31536000, immutable"),
-                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static(caching)),
             ],
             file.bytes,
         )

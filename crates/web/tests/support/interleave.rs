@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{ProductRepository, ProductScope, RepoError};
 use catalog_domain::product::{
     NewProduct, Product, ProductId, ProductUpdate, Version, VersionsEdit,
@@ -63,6 +64,10 @@ impl ProductRepository for Interleaved {
 
     async fn insert_many(&self, products: Vec<NewProduct>) -> Result<u64, RepoError> {
         self.inner.insert_many(products).await
+    }
+
+    async fn image_owner(&self, key: &str) -> Result<Option<ProductFacts>, RepoError> {
+        self.inner.image_owner(key).await
     }
 
     async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {

@@ -24,6 +24,15 @@ pub use edit::{EditErrors, VersionRow};
 #[cfg(test)]
 mod tests;
 
+/// Who may see a product image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageAudience {
+    /// Anybody, anonymous visitors included: a published product with public browsing.
+    Everybody,
+    /// Only some viewers (signed-in users, or the owner and moderators of a draft).
+    Some,
+}
+
 /// A product with its versions, as the detail page and document show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductDetail {
@@ -451,6 +460,33 @@ impl ProductsService {
                 publish_denied: None,
             })
         }
+    }
+
+    /// Whether the viewer may see the product image stored under `key`, and whether
+    /// anybody may (then shared caches may keep it too).
+    ///
+    /// # Errors
+    /// [`ProductError::NotFound`] when no product has the image or the viewer may not
+    /// see the one that has: a draft's image is as private as the draft.
+    pub async fn image(
+        &self,
+        viewer: Option<&Actor>,
+        key: &str,
+    ) -> Result<ImageAudience, ProductError> {
+        let facts = self
+            .ports
+            .products
+            .image_owner(key)
+            .await?
+            .ok_or(ProductError::NotFound)?;
+        if !can_see(viewer, &facts, self.public_browsing) {
+            return Err(ProductError::NotFound);
+        }
+        Ok(if can_see(None, &facts, self.public_browsing) {
+            ImageAudience::Everybody
+        } else {
+            ImageAudience::Some
+        })
     }
 
     /// Deletes a product (owner or superuser) and its image.
