@@ -628,10 +628,27 @@ pub enum MediaError {
     NotAnImage,
     #[error("the image is larger than {max_side}×{max_side} pixels or {max_megapixels} megapixels")]
     TooLarge { max_side: u32, max_megapixels: u32 },
+    /// Within the size limits, but more than the budget once decoded (16 bits a
+    /// channel): a small file must not cost the server hundreds of megabytes.
+    #[error(
+        "the image takes more than {max_mib} MiB once decoded; save it with 8 bits per channel or make it smaller"
+    )]
+    TooDeep { max_mib: u32 },
     #[error("no such file")]
     NotFound,
     #[error("the media store failed")]
     Io(#[source] BoxError),
+}
+
+impl MediaError {
+    /// Whether the upload itself is refused (a field error for its sender), rather than
+    /// the store failing.
+    pub fn refuses_the_file(&self) -> bool {
+        matches!(
+            self,
+            Self::NotAnImage | Self::TooLarge { .. } | Self::TooDeep { .. }
+        )
+    }
 }
 
 /// A stored image, ready to serve.
@@ -647,7 +664,8 @@ pub struct StoredMedia {
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     /// # Errors
-    /// [`MediaError::NotAnImage`], [`MediaError::TooLarge`] or [`MediaError::Io`].
+    /// [`MediaError::NotAnImage`], [`MediaError::TooLarge`], [`MediaError::TooDeep`] or
+    /// [`MediaError::Io`].
     async fn save_image(&self, folder: &str, bytes: Vec<u8>) -> Result<String, MediaError>;
     /// # Errors
     /// [`MediaError::NotFound`] or [`MediaError::Io`].

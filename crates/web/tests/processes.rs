@@ -652,3 +652,79 @@ async fn the_server_runs_without_transparent_huge_pages() {
     assert_eq!(thp, Some("0"), "{status}");
     serve.stop().await;
 }
+
+/// The server's peak resident memory so far, in MiB (`VmHWM`).
+fn peak_rss_mib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+fn png_of<P: image::Pixel + image::PixelWithColorType>(
+    image: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+) -> Vec<u8>
+where
+    [P::Subpixel]: image::EncodableLayout,
+{
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+// Eight uploads at once of images small on the wire and large in memory: a 4096×4096
+// PNG of 16-bit pixels (a few hundred KB that decoded into 134 MB) and the largest
+// image allowed at 8 bits. The first are refused before their pixels exist; the second
+// take turns, one per core, so the peak stays within cores × 128 MiB above the idle
+// server (a 64 MiB decode and its encoder, and what the allocator keeps of the last
+// one), whatever else arrives. Without the turns it was about 600 MiB on two cores.
+#[cfg(target_os = "linux")]
+db_test!(
+    eight_large_uploads_at_once_stay_within_a_memory_bound,
+    |db| {
+        let admin = Admin::connect(&db).await;
+        admin.person("big@example.com", Role::Plain).await;
+        let media = tempfile::tempdir().unwrap();
+        let serve = Serve::start(&db.url, media.path(), &[]).await;
+        let token = token(&serve, "big@example.com").await;
+        let idle = peak_rss_mib(serve.pid());
+        let deep = png_of(
+            &image::ImageBuffer::<image::Rgba<u16>, Vec<u16>>::from_pixel(
+                4096,
+                4096,
+                image::Rgba([1, 2, 3, 65535]),
+            ),
+        );
+        let wide = png_of(&image::RgbaImage::from_pixel(
+            4096,
+            4096,
+            image::Rgba([9, 8, 7, 255]),
+        ));
+        for (image, expected) in [(deep, 422), (wide, 200)] {
+            let uploads = (0..8).map(|_| {
+                serve
+                    .client
+                    .put(serve.url("/api/v1/users/me/avatar"))
+                    .bearer_auth(&token)
+                    .header("content-type", "image/png")
+                    .body(image.clone())
+                    .send()
+            });
+            for answer in futures::future::join_all(uploads).await {
+                assert_eq!(answer.unwrap().status(), expected);
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get) as u64;
+        let peak = peak_rss_mib(serve.pid());
+        let bound = idle + 128 * cores + 64;
+        eprintln!("peak RSS {peak} MiB (idle {idle} MiB, bound {bound} MiB, {cores} cores)");
+        assert!(
+            peak <= bound,
+            "peak RSS {peak} MiB over {bound} MiB (idle {idle})"
+        );
+        serve.stop().await;
+    }
+);

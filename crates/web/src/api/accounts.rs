@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use catalog_domain::fields::FieldErrors;
-use catalog_domain::ports::MediaError;
 use catalog_domain::services::accounts::{
     LinkError, PasswordChangeError, ProfileError, ProfileInput, RegisterError, ResendError,
     SignInError, Verification,
@@ -387,9 +386,9 @@ pub async fn put_avatar(
     })?;
     match state.accounts.set_avatar(me.user.id, bytes.to_vec()).await {
         Ok(user) => Ok(Json(me_of(&state, &user).await?)),
-        Err(catalog_domain::services::accounts::AvatarError::Image(
-            e @ (MediaError::NotAnImage | MediaError::TooLarge { .. }),
-        )) => Err(Problem::field("avatar", e)),
+        Err(catalog_domain::services::accounts::AvatarError::Image(e)) if e.refuses_the_file() => {
+            Err(Problem::field("avatar", e))
+        }
         Err(catalog_domain::services::accounts::AvatarError::Image(e)) => Err(Problem::internal(e)),
         Err(catalog_domain::services::accounts::AvatarError::Unexpected(e)) => Err(e.into()),
     }

@@ -177,7 +177,7 @@ impl AccountsService {
         let new_avatar = match avatar {
             Some(bytes) => match self.ports.media.save_image("avatars", bytes).await {
                 Ok(key) => Some(key),
-                Err(e @ (MediaError::NotAnImage | MediaError::TooLarge { .. })) => {
+                Err(e) if e.refuses_the_file() => {
                     let mut errors = FieldErrors::new();
                     errors.add("avatar", e);
                     return Err(ProfileError::Invalid(errors));

@@ -350,7 +350,7 @@ impl ProductsService {
     async fn store_image(&self, bytes: Vec<u8>) -> Result<String, ProductError> {
         match self.ports.media.save_image("products", bytes).await {
             Ok(key) => Ok(key),
-            Err(e @ (MediaError::NotAnImage | MediaError::TooLarge { .. })) => {
+            Err(e) if e.refuses_the_file() => {
                 let mut errors = FieldErrors::new();
                 errors.add("image", e);
                 Err(ProductError::Invalid(errors))

@@ -5,6 +5,12 @@
 //! 4096×4096 and 40 megapixels, checked from the header before pixels are allocated),
 //! re-encoded (PNG, or JPEG for photographs that came as JPEG) so that the stored file is
 //! a clean image without metadata or trailing payloads, and written under a random name.
+//!
+//! Memory is bounded twice: a decode may allocate at most [`DECODE_BUDGET`] (a
+//! 4096×4096 image at 8 bits a channel; a 130 KB PNG of 16-bit pixels used to decode
+//! into 134 MB and was converted again on top), and at most one decode per core runs at
+//! a time, the rest waiting their turn; so uploads at once cost the server at most
+//! cores × the budget, whatever arrives.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -15,6 +21,21 @@ use image::{ImageFormat, ImageReader, Limits};
 
 pub const MAX_SIDE: u32 = 4096;
 pub const MAX_PIXELS: u64 = 40_000_000;
+/// What one decode may allocate: the largest image at 8 bits a channel (4096×4096×4
+/// bytes) and room for the decoder's own buffers.
+pub const DECODE_BUDGET: u64 = 4096 * 4096 * 4 + 8 * 1024 * 1024;
+
+/// Decodes running at once: one per core (they are CPU-bound), process-wide.
+fn decodes() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static DECODES: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    DECODES
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+        })
+        .clone()
+}
 
 pub mod s3;
 
@@ -54,18 +75,21 @@ pub fn clean_image(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), MediaError> 
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    // Room for the decoded pixels at 16 bits per channel and the decoder's own buffers.
-    limits.max_alloc = Some(MAX_PIXELS * 8 + 64 * 1024 * 1024);
+    // Checked against the decoded size before the pixels are allocated.
+    limits.max_alloc = Some(DECODE_BUDGET);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let image = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => too_large(),
+        image::ImageError::Limits(_) => MediaError::TooDeep {
+            max_mib: (DECODE_BUDGET / (1024 * 1024)) as u32,
+        },
         _ => MediaError::NotAnImage,
     })?;
     let mut out = Cursor::new(Vec::new());
     let ext = if format == ImageFormat::Jpeg {
+        // Taken, not copied, when the decoder gave RGB already (as it does for colour).
         image
-            .to_rgb8()
+            .into_rgb8()
             .write_to(&mut out, ImageFormat::Jpeg)
             .map_err(io)?;
         "jpg"
@@ -79,9 +103,16 @@ pub fn clean_image(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), MediaError> 
 /// Cleans an upload off the async reactor (decoding is CPU-heavy) and names it: the key
 /// to store it under and the bytes to store.
 async fn prepare(folder: &str, bytes: Vec<u8>) -> Result<(String, Vec<u8>), MediaError> {
-    let (clean, ext) = tokio::task::spawn_blocking(move || clean_image(&bytes))
-        .await
-        .map_err(io)??;
+    // The turn goes with the decode, not with the request: a client that hangs up
+    // does not free it while its image is still being decoded.
+    let turn = decodes().acquire_owned().await.map_err(io)?;
+    let (clean, ext) = tokio::task::spawn_blocking(move || {
+        let cleaned = clean_image(&bytes);
+        drop(turn);
+        cleaned
+    })
+    .await
+    .map_err(io)??;
     let key = format!("{folder}/{}.{ext}", super::random::OsRandom.token_hex(16));
     Ok((key, clean))
 }

@@ -143,3 +143,27 @@ async fn keys_cannot_climb_out_of_the_media_directory() {
         );
     }
 }
+
+/// A 4096×4096 PNG of 16-bit RGBA pixels compresses to a few hundred kilobytes and
+/// decodes into 128 MiB: it is refused before the pixels are allocated.
+#[tokio::test]
+async fn deep_images_are_refused_before_their_pixels_are_allocated() {
+    let deep = image::ImageBuffer::<image::Rgba<u16>, Vec<u16>>::from_pixel(
+        4096,
+        4096,
+        image::Rgba([1, 2, 3, 65535]),
+    );
+    let mut png = std::io::Cursor::new(Vec::new());
+    deep.write_to(&mut png, ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    assert!(png.len() < 1024 * 1024, "a small file: {}", png.len());
+    assert!(matches!(
+        clean_image(&png),
+        Err(MediaError::TooDeep { max_mib: 72 })
+    ));
+    // 8 bits a channel at the largest size is within the budget.
+    let wide = image::RgbaImage::from_pixel(4096, 4096, image::Rgba([9, 8, 7, 255]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    wide.write_to(&mut png, ImageFormat::Png).unwrap();
+    assert!(clean_image(&png.into_inner()).is_ok());
+}
