@@ -77,6 +77,21 @@ async fn end_sessions_and_tokens<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Adds to `update` the clearing of a pending generated password.
+fn without_pending_password(
+    update: sea_orm::UpdateMany<user::Entity>,
+) -> sea_orm::UpdateMany<user::Entity> {
+    update
+        .col_expr(
+            user::Column::PendingPasswordHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            user::Column::PendingPasswordExpiresAt,
+            Expr::value(Option::<Timestamp>::None),
+        )
+}
+
 /// Updates one user with `changes`, reporting an unknown id as `NotFound`.
 async fn update_user<C: ConnectionTrait>(
     conn: &C,
@@ -350,16 +365,8 @@ impl UserRepository for Store {
     ) -> Result<bool, RepoError> {
         let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
-        let adopted = user::Entity::update_many()
+        let adopted = without_pending_password(user::Entity::update_many())
             .col_expr(user::Column::PasswordHash, Expr::value(expected.as_str()))
-            .col_expr(
-                user::Column::PendingPasswordHash,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user::Column::PendingPasswordExpiresAt,
-                Expr::value(Option::<Timestamp>::None),
-            )
             .col_expr(user::Column::PasswordChangeRequired, Expr::value(true))
             .filter(user::Column::Id.eq(id.0))
             .filter(user::Column::PendingPasswordHash.eq(expected.as_str()))
@@ -437,20 +444,13 @@ impl UserRepository for Store {
     ) -> Result<bool, RepoError> {
         let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
-        let result = user::Entity::update_many()
+        // The generated password went to the old address: it goes with it.
+        let result = without_pending_password(user::Entity::update_many())
             .col_expr(user::Column::Email, Expr::value(expected.as_str()))
             .col_expr(user::Column::EmailKey, Expr::value(expected.key()))
             .col_expr(
                 user::Column::PendingEmail,
                 Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user::Column::PendingPasswordHash,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user::Column::PendingPasswordExpiresAt,
-                Expr::value(Option::<Timestamp>::None),
             )
             .filter(user::Column::Id.eq(id.0))
             .filter(user::Column::PendingEmail.eq(expected.as_str()))

@@ -119,6 +119,27 @@ impl DeviceTokens {
     }
 }
 
+/// Adds to `response` (a successful sign-in to the account of `email_key`) the cookie
+/// that makes this device known to the account.
+pub fn remember(
+    response: &mut axum::response::Response,
+    state: &crate::app::AppState,
+    devices: &DeviceTokens,
+    email_key: &str,
+    now: Timestamp,
+) {
+    let ports = &state.ports;
+    if let Some(cookie) = devices.after_sign_in(
+        ports.signer.as_ref(),
+        ports.random.as_ref(),
+        &state.settings,
+        email_key,
+        now,
+    ) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
 /// Names an account without showing its address (the cookie is readable by anyone
 /// with the browser), and separately from every other use of the key.
 fn account_digest(signer: &dyn TokenSigner, email_key: &str) -> String {

@@ -103,6 +103,15 @@ impl World {
     }
 }
 
+/// The revision an edit form shows.
+fn revision_of(page: &str) -> String {
+    page.split("name=\"revision\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form says what it shows")
+        .to_owned()
+}
+
 /// An image of `side`×`side` pixels with some variety, as a PNG.
 fn picture(side: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(side, side, |x, y| {
@@ -140,12 +149,7 @@ db_test!(
             ],
             Some(picture(1024)),
         );
-        let revision = page
-            .split("name=\"revision\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_owned();
+        let revision = revision_of(&page);
         form = form.text("revision", revision);
         let r = w
             .owner
@@ -262,12 +266,7 @@ db_test!(
             )
             .await;
         assert_eq!(r.status(), 200);
-        let revision = page
-            .split("name=\"revision\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_owned();
+        let revision = revision_of(&page);
         let form = product_form(
             &csrf_of(&page),
             &[
@@ -309,14 +308,7 @@ db_test!(
                 &[
                     ("price", "25.00"),
                     ("is_published", "false"),
-                    (
-                        "revision",
-                        again
-                            .split("name=\"revision\" value=\"")
-                            .nth(1)
-                            .and_then(|rest| rest.split('"').next())
-                            .unwrap(),
-                    ),
+                    ("revision", &revision_of(&again)),
                 ],
                 None,
             ))

@@ -198,16 +198,7 @@ pub async fn issue_token(
                 password_change_required: signed.password_change_required,
             };
             let mut response = (StatusCode::CREATED, Json(body)).into_response();
-            let ports = &state.ports;
-            if let Some(cookie) = devices.after_sign_in(
-                ports.signer.as_ref(),
-                ports.random.as_ref(),
-                &state.settings,
-                &account,
-                now,
-            ) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
+            crate::device::remember(&mut response, &state, &devices, &account, now);
             Ok(response)
         }
         Err(SignInError::InvalidCredentials) => {

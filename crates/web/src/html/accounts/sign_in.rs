@@ -85,16 +85,7 @@ pub(super) async fn login(
                 safe_next(&form.next).unwrap_or("/products")
             };
             let mut response = see_other(to);
-            let ports = &state.ports;
-            if let Some(cookie) = devices.after_sign_in(
-                ports.signer.as_ref(),
-                ports.random.as_ref(),
-                &state.settings,
-                &account,
-                now,
-            ) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
+            crate::device::remember(&mut response, &state, &devices, &account, now);
             return Ok(response);
         }
         Err(SignInError::InvalidCredentials) => {
