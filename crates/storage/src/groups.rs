@@ -119,7 +119,6 @@ impl GroupRepository for Store {
     }
 
     async fn add_member(&self, group: GroupId, user: UserId) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let link = user_group::ActiveModel {
             user_id: Set(user.0),
             group_id: Set(group.0),
@@ -136,7 +135,6 @@ impl GroupRepository for Store {
     }
 
     async fn remove_member(&self, group: GroupId, user: UserId) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let result = user_group::Entity::delete_many()
             .filter(user_group::Column::UserId.eq(user.0))
             .filter(user_group::Column::GroupId.eq(group.0))

@@ -11,6 +11,7 @@ mod held;
 mod inline;
 mod kept;
 mod outbox;
+mod plans;
 mod products;
 mod sessions;
 mod users;
@@ -24,34 +25,18 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 pub use error::StorageError;
 pub use inline::InlineReads;
-pub use kept::one_catch_up_per_request;
+pub use kept::{Kept, KeptAnswers, one_catch_up_per_request};
 
-/// The database adapter: one pool, implementing every repository port.
+/// The database adapter: one pool, implementing every repository port, keeping nothing
+/// between reads. A server reads and writes through [`Kept`], the layer that keeps the
+/// hot reads' answers and forgets them after every write.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Product counts for listings; see [`products::Counts`].
-    counts: std::sync::Arc<products::Counts>,
     /// SQLite files only: the hot reads' path around sqlx (see [`inline`]).
     inline: Option<std::sync::Arc<inline::Inline>>,
     /// PostgreSQL only: the hot reads' connections kept aside (see [`held`]).
     held: Option<std::sync::Arc<held::Held>>,
-    /// Answers kept while the database reports no change (see [`kept`]); not for an
-    /// in-memory SQLite database.
-    kept: Option<std::sync::Arc<kept::Kept>>,
-}
-
-/// See [`Store::kept_answers`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeptAnswers {
-    /// Answers are kept: the change notices are heard.
-    pub live: bool,
-    /// Change notices heard so far.
-    pub notices: u64,
-    /// Times the listening connection was lost (every kept answer forgotten each time).
-    pub interruptions: u64,
-    /// Times the database was asked for news before serving a kept answer.
-    pub catch_ups: u64,
 }
 
 /// Which database a URL names.
@@ -132,15 +117,10 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 store.inline = inline::Inline::for_url(url).map(std::sync::Arc::new);
-                // Only a file can be watched for other connections' commits.
-                if store.inline.is_some() {
-                    store.kept = Some(std::sync::Arc::default());
-                }
             }
             Backend::Postgres => {
                 let pool = store.db.get_postgres_connection_pool().clone();
                 store.held = Some(std::sync::Arc::new(held::Held::new(pool)));
-                store.kept = Some(std::sync::Arc::default());
             }
         }
         Ok(store)
@@ -150,10 +130,8 @@ impl Store {
     pub fn from_connection(db: DatabaseConnection) -> Self {
         Self {
             db,
-            counts: std::sync::Arc::default(),
             inline: None,
             held: None,
-            kept: None,
         }
     }
 
@@ -238,95 +216,14 @@ impl Store {
         Ok(!Migrator::get_pending_migrations(&self.db).await?.is_empty())
     }
 
-    /// Starts keeping the answers of the hot reads (see [`kept`]), for a server; tools
-    /// that run a command and exit need not. Waits up to a second for the notices to be
-    /// heard and returns whether they are: until then nothing is kept. Needs the
-    /// migrations applied (on PostgreSQL they create the triggers that send the
-    /// notices). Not for an in-memory SQLite database, which keeps nothing.
-    pub async fn keep_answers(&self) -> bool {
-        let Some(kept) = self.kept.clone() else {
-            return false;
-        };
-        match self.backend() {
-            Backend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool().clone();
-                let listening = kept.clone();
-                tokio::spawn(async move { listening.listen(pool).await });
-            }
-            Backend::Sqlite => {
-                let Some(inline) = &self.inline else {
-                    return false;
-                };
-                return kept.watch_sqlite(inline.path().to_owned());
-            }
-        }
-        for _ in 0..100 {
-            if kept.is_live() {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        kept.is_live()
-    }
-
-    /// Whether answers are kept now, and what the notices have done; `None` where no
-    /// answers are ever kept (an in-memory SQLite database).
-    pub fn kept_answers(&self) -> Option<KeptAnswers> {
-        self.kept.as_ref().map(|k| k.state())
-    }
-
-    /// A write through this process: the answers it may have changed are forgotten
-    /// at once (its notice comes back later).
-    pub(crate) fn changed(&self) {
-        if let Some(kept) = &self.kept {
-            kept.changed();
-        }
-    }
-
-    /// Held by a write while it runs: when it ends, however it ends, [`Store::changed`].
-    pub(crate) fn writing(&self) -> Writing<'_> {
-        Writing(self)
-    }
-
-    /// The answer kept for `key` if there is one that `usable` accepts, else what
-    /// `read` reads, kept for the next time when `keep` says so.
-    pub(crate) async fn kept_or_read<K, V, const N: usize>(
-        &self,
-        answers: fn(&kept::Kept) -> &kept::Answers<K, V, N>,
-        key: K,
-        usable: impl Fn(&V) -> bool,
-        keep: fn(&V) -> bool,
-        read: impl Future<Output = Result<V, catalog_domain::ports::RepoError>>,
-    ) -> Result<V, catalog_domain::ports::RepoError>
-    where
-        K: Eq + std::hash::Hash,
-        V: Clone,
-    {
-        let Some(kept) = self.kept.as_deref() else {
-            return read.await;
-        };
-        if kept.catch_up().await
-            && let Some(value) = kept.get(answers(kept), &key)
-            && usable(&value)
-        {
-            return Ok(value);
-        }
-        let ticket = kept.ticket();
-        let value = read.await?;
-        if ticket.may_keep() && keep(&value) {
-            kept.put(answers(kept), ticket, key, value.clone());
-        }
-        Ok(value)
+    /// The SQLite file the inline path reads, which the kept layer watches for other
+    /// connections' commits; `None` for PostgreSQL and in-memory SQLite.
+    pub(crate) fn sqlite_file(&self) -> Option<&str> {
+        self.inline.as_deref().map(inline::Inline::path)
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    /// How many index entries the product listings have stepped over to reach their
-    /// pages since the store opened.
-    pub fn listing_entries_skipped(&self) -> u64 {
-        self.counts.skipped()
     }
 
     /// How many hot reads took the inline path and how many stepped aside to sqlx;
@@ -374,7 +271,6 @@ impl Store {
     /// # Errors
     /// [`StorageError::Database`].
     pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StorageError> {
-        let _writing = self.writing();
         self.db.execute_unprepared(sql).await?;
         Ok(())
     }
@@ -388,15 +284,6 @@ impl Store {
             held.release();
         }
         self.db.close().await.map_err(StorageError::from)
-    }
-}
-
-/// See [`Store::writing`].
-pub(crate) struct Writing<'a>(&'a Store);
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        self.0.changed();
     }
 }
 

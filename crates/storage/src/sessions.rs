@@ -14,7 +14,6 @@ use crate::{Store, convert};
 #[async_trait]
 impl SessionRepository for Store {
     async fn save(&self, s: SessionRecord) -> Result<(), RepoError> {
-        let _writing = self.writing();
         let row = session::ActiveModel {
             key: Set(s.key),
             user_id: Set(s.user_id.map(|u| u.0)),
@@ -38,7 +37,6 @@ impl SessionRepository for Store {
     }
 
     async fn update(&self, s: SessionRecord) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let updated = session::Entity::update_many()
             .col_expr(session::Column::UserId, Expr::value(s.user_id.map(|u| u.0)))
             .col_expr(session::Column::Data, Expr::value(s.data))
@@ -76,7 +74,6 @@ impl SessionRepository for Store {
     }
 
     async fn delete(&self, key: &str) -> Result<(), RepoError> {
-        let _writing = self.writing();
         session::Entity::delete_by_id(key.to_owned())
             .exec(self.conn())
             .await
@@ -85,7 +82,6 @@ impl SessionRepository for Store {
     }
 
     async fn delete_for_user(&self, user: UserId, keep: Option<String>) -> Result<u64, RepoError> {
-        let _writing = self.writing();
         let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user.0));
         if let Some(keep) = keep {
             query = query.filter(session::Column::Key.ne(keep));
@@ -94,7 +90,6 @@ impl SessionRepository for Store {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {
-        let _writing = self.writing();
         Ok(session::Entity::delete_many()
             .filter(session::Column::ExpiresAt.lte(convert::micros(now)))
             .exec(self.conn())
@@ -107,7 +102,6 @@ impl SessionRepository for Store {
 #[async_trait]
 impl ApiTokenRepository for Store {
     async fn insert(&self, user: UserId, digest: String, at: Timestamp) -> Result<(), RepoError> {
-        let _writing = self.writing();
         let row = api_token::ActiveModel {
             user_id: Set(user.0),
             digest: Set(digest),
@@ -127,7 +121,6 @@ impl ApiTokenRepository for Store {
     }
 
     async fn delete(&self, digest: &str) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         Ok(api_token::Entity::delete_many()
             .filter(api_token::Column::Digest.eq(digest))
             .exec(self.conn())
@@ -138,7 +131,6 @@ impl ApiTokenRepository for Store {
     }
 
     async fn delete_for_user(&self, user: UserId) -> Result<u64, RepoError> {
-        let _writing = self.writing();
         Ok(api_token::Entity::delete_many()
             .filter(api_token::Column::UserId.eq(user.0))
             .exec(self.conn())

@@ -4,7 +4,7 @@
 use rand::Rng;
 use sea_orm::{ConnectionTrait, Database};
 
-use crate::{Backend, StorageError, Store};
+use crate::{Backend, Kept, StorageError, Store};
 
 /// Set in CI: a PostgreSQL test that cannot reach its server fails instead of skipping.
 pub const REQUIRE_POSTGRES: &str = "CATALOG_REQUIRE_POSTGRES_TESTS";
@@ -14,6 +14,8 @@ pub const REQUIRE_POSTGRES: &str = "CATALOG_REQUIRE_POSTGRES_TESTS";
 #[derive(Debug)]
 pub struct TestDatabase {
     pub store: Store,
+    /// The kept layer over [`TestDatabase::store`], as a server reads through it.
+    pub kept: Kept,
     pub url: String,
     pub backend: Backend,
     admin_url: Option<String>,
@@ -33,6 +35,7 @@ impl TestDatabase {
         let store = Store::connect(&url).await?;
         store.migrate_up().await?;
         Ok(Self {
+            kept: Kept::new(store.clone()),
             store,
             url,
             backend: Backend::Sqlite,
@@ -68,6 +71,7 @@ impl TestDatabase {
         let store = Store::connect(&url).await?;
         store.migrate_up().await?;
         Ok(Some(Self {
+            kept: Kept::new(store.clone()),
             store,
             url,
             backend: Backend::Postgres,
@@ -118,10 +122,12 @@ impl TestDatabase {
     pub async fn drop_database(self) -> Result<(), StorageError> {
         let Self {
             store,
+            kept,
             admin_url,
             name,
             ..
         } = self;
+        drop(kept);
         store.close().await?;
         if let Some(admin_url) = admin_url {
             let admin = Database::connect(admin_url.as_str()).await?;

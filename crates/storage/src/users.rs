@@ -112,7 +112,6 @@ async fn update_user<C: ConnectionTrait>(
 #[async_trait]
 impl UserRepository for Store {
     async fn insert(&self, new: NewUser) -> Result<User, RepoError> {
-        let _writing = self.writing();
         let model = active(&new)
             .insert(self.conn())
             .await
@@ -121,7 +120,6 @@ impl UserRepository for Store {
     }
 
     async fn insert_with_mail(&self, new: NewUser, mail: MailFor) -> Result<User, RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         let model = active(&new)
             .insert(&txn)
@@ -151,9 +149,6 @@ impl UserRepository for Store {
             .exec(self.conn())
             .await
             .map_err(db)?;
-        if stale.rows_affected > 0 {
-            self.changed();
-        }
         Ok(stale.rows_affected > 0)
     }
 
@@ -203,7 +198,6 @@ impl UserRepository for Store {
     }
 
     async fn set_active(&self, id: UserId, is_active: bool) -> Result<(), RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -226,7 +220,6 @@ impl UserRepository for Store {
         hash: PasswordHash,
         change_required: bool,
     ) -> Result<(), RepoError> {
-        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -242,7 +235,6 @@ impl UserRepository for Store {
     }
 
     async fn update_profile(&self, id: UserId, p: ProfileUpdate) -> Result<User, RepoError> {
-        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -264,7 +256,6 @@ impl UserRepository for Store {
     }
 
     async fn set_avatar(&self, id: UserId, avatar: Option<String>) -> Result<(), RepoError> {
-        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -274,7 +265,6 @@ impl UserRepository for Store {
     }
 
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError> {
-        let _writing = self.writing();
         update_user(
             self.conn(),
             id,
@@ -284,7 +274,6 @@ impl UserRepository for Store {
     }
 
     async fn mark_verified(&self, id: UserId) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let result = user::Entity::update_many()
             .col_expr(user::Column::IsVerified, Expr::value(true))
             .col_expr(user::Column::IsActive, Expr::value(true))
@@ -305,7 +294,6 @@ impl UserRepository for Store {
         min_interval: Duration,
         mail: OutgoingMail,
     ) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let column = match throttle {
             MailThrottle::Verification => user::Column::VerificationSentAt,
             MailThrottle::RegistrationNotice => user::Column::RegistrationNoticeSentAt,
@@ -336,7 +324,6 @@ impl UserRepository for Store {
         pending: PendingPassword,
         mail: OutgoingMail,
     ) -> Result<(), RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -363,7 +350,6 @@ impl UserRepository for Store {
         expected: PasswordHash,
         mail: OutgoingMail,
     ) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         let adopted = without_pending_password(user::Entity::update_many())
             .col_expr(user::Column::PasswordHash, Expr::value(expected.as_str()))
@@ -389,7 +375,6 @@ impl UserRepository for Store {
         keep_session: Option<String>,
         mail: OutgoingMail,
     ) -> Result<(), RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -419,7 +404,6 @@ impl UserRepository for Store {
         pending: Option<Email>,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         update_user(
             &txn,
@@ -442,7 +426,6 @@ impl UserRepository for Store {
         expected: &Email,
         keep_session: Option<String>,
     ) -> Result<bool, RepoError> {
-        let _writing = self.writing();
         let txn = self.conn().begin().await.map_err(db)?;
         // The generated password went to the old address: it goes with it.
         let result = without_pending_password(user::Entity::update_many())
@@ -466,7 +449,6 @@ impl UserRepository for Store {
     }
 
     async fn insert_many(&self, users: Vec<NewUser>) -> Result<Vec<UserId>, RepoError> {
-        let _writing = self.writing();
         let keys: Vec<String> = users.iter().map(|u| u.email.key()).collect();
         let txn = self.conn().begin().await.map_err(db)?;
         // 20 columns a row keeps each statement under SQLite's bound-parameter limit.

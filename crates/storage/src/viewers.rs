@@ -202,20 +202,6 @@ impl Store {
         &self,
         digest: &str,
     ) -> Result<Option<UserWithPermissions>, RepoError> {
-        self.kept_or_read(
-            |k| &k.tokens,
-            digest.to_owned(),
-            |_| true,
-            Option::is_some,
-            self.read_token_holder(digest),
-        )
-        .await
-    }
-
-    async fn read_token_holder(
-        &self,
-        digest: &str,
-    ) -> Result<Option<UserWithPermissions>, RepoError> {
         let build = || {
             let mut query = Query::select();
             with_grants(
@@ -234,22 +220,6 @@ impl Store {
     }
 
     pub(crate) async fn session_with_user(
-        &self,
-        key: &str,
-        now: Timestamp,
-    ) -> Result<Option<(SessionRecord, Option<UserWithPermissions>)>, RepoError> {
-        self.kept_or_read(
-            |k| &k.sessions,
-            key.to_owned(),
-            // A kept session still ends when it expires.
-            |found| found.as_ref().is_some_and(|(s, _)| s.expires_at > now),
-            Option::is_some,
-            self.read_session_with_user(key, now),
-        )
-        .await
-    }
-
-    async fn read_session_with_user(
         &self,
         key: &str,
         now: Timestamp,

@@ -10,7 +10,7 @@ use catalog_domain::PageRequest;
 use catalog_domain::ports::*;
 use catalog_domain::product::*;
 use catalog_storage::testing::TestDatabase;
-use catalog_storage::{KeptAnswers, Store, one_catch_up_per_request};
+use catalog_storage::{Kept, KeptAnswers, Store, one_catch_up_per_request};
 
 mod support;
 use support::{new_user, t};
@@ -25,12 +25,12 @@ async fn postgres() -> Option<TestDatabase> {
     let db = TestDatabase::postgres()
         .await
         .expect("PostgreSQL test database")?;
-    assert!(db.store.keep_answers().await, "the notices are heard");
+    assert!(db.kept.keep_answers().await, "the notices are heard");
     Some(db)
 }
 
 /// A published product with a category and an owner.
-async fn product(store: &Store, name: &str) -> Product {
+async fn product(store: &Kept, name: &str) -> Product {
     let owner = UserRepository::insert(store, new_user(&format!("{name}@example.com")))
         .await
         .unwrap();
@@ -60,7 +60,7 @@ async fn product(store: &Store, name: &str) -> Product {
     .unwrap()
 }
 
-async fn name_of(store: &Store, id: ProductId) -> String {
+async fn name_of(store: &Kept, id: ProductId) -> String {
     let (found, _) = ProductRepository::find_with_versions(store, id)
         .await
         .unwrap()
@@ -68,7 +68,7 @@ async fn name_of(store: &Store, id: ProductId) -> String {
     found.name.as_str().to_owned()
 }
 
-async fn first_listed(store: &Store) -> String {
+async fn first_listed(store: &Kept) -> String {
     let page = ProductRepository::list(
         store,
         ProductScope::Published,
@@ -101,7 +101,7 @@ async fn rename_unannounced(store: &Store, id: ProductId, name: &str) {
 
 /// Renames a product from `other` (another process), several times, and checks that
 /// the very next read through `store` shows each new name: nothing waits for the notice.
-async fn renamed_elsewhere_shows(store: &Store, other: &Store, id: ProductId, name: &str) {
+async fn renamed_elsewhere_shows(store: &Kept, other: &Store, id: ProductId, name: &str) {
     for round in 1..=3 {
         let name = format!("{name} {round}");
         other
@@ -118,30 +118,23 @@ async fn renamed_elsewhere_shows(store: &Store, other: &Store, id: ProductId, na
     }
 }
 
-fn catch_ups(store: &Store) -> u64 {
+fn catch_ups(store: &Kept) -> u64 {
     store.kept_answers().unwrap().catch_ups
 }
 
 /// A request's kept reads ask the database for news once between them, and the next
 /// request asks again, so it sees what another process changed in between.
 async fn one_request_asks_once(db: &TestDatabase) {
-    let p = product(&db.store, "Stool").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Stool");
-    assert_eq!(first_listed(&db.store).await, "Stool");
-    let before = catch_ups(&db.store);
+    let p = product(&db.kept, "Stool").await;
+    assert_eq!(name_of(&db.kept, p.id).await, "Stool");
+    assert_eq!(first_listed(&db.kept).await, "Stool");
+    let before = catch_ups(&db.kept);
     let (named, listed) = one_catch_up_per_request(async {
-        (
-            name_of(&db.store, p.id).await,
-            first_listed(&db.store).await,
-        )
+        (name_of(&db.kept, p.id).await, first_listed(&db.kept).await)
     })
     .await;
     assert_eq!((named.as_str(), listed.as_str()), ("Stool", "Stool"));
-    assert_eq!(
-        catch_ups(&db.store),
-        before + 1,
-        "one request, one catch-up"
-    );
+    assert_eq!(catch_ups(&db.kept), before + 1, "one request, one catch-up");
 
     let other = elsewhere(db).await;
     other
@@ -152,24 +145,21 @@ async fn one_request_asks_once(db: &TestDatabase) {
         .await
         .unwrap();
     let (named, listed) = one_catch_up_per_request(async {
-        (
-            name_of(&db.store, p.id).await,
-            first_listed(&db.store).await,
-        )
+        (name_of(&db.kept, p.id).await, first_listed(&db.kept).await)
     })
     .await;
     assert_eq!((named.as_str(), listed.as_str()), ("Stool 2", "Stool 2"));
-    assert_eq!(catch_ups(&db.store), before + 2);
+    assert_eq!(catch_ups(&db.kept), before + 2);
 
     // Outside a request every kept read asks.
-    assert_eq!(name_of(&db.store, p.id).await, "Stool 2");
-    assert_eq!(first_listed(&db.store).await, "Stool 2");
-    assert_eq!(catch_ups(&db.store), before + 4);
+    assert_eq!(name_of(&db.kept, p.id).await, "Stool 2");
+    assert_eq!(first_listed(&db.kept).await, "Stool 2");
+    assert_eq!(catch_ups(&db.kept), before + 4);
     other.close().await.unwrap();
 }
 
 /// Renames a product through `store` itself.
-async fn rename_here(store: &Store, p: &Product, name: &str) {
+async fn rename_here(store: &Kept, p: &Product, name: &str) {
     let revision = ProductRepository::find(store, p.id)
         .await
         .unwrap()
@@ -194,7 +184,7 @@ async fn rename_here(store: &Store, p: &Product, name: &str) {
 }
 
 /// Waits (within `KEEP_FOR`) until the store's state satisfies `done`.
-async fn until(store: &Store, done: impl Fn(KeptAnswers) -> bool) -> KeptAnswers {
+async fn until(store: &Kept, done: impl Fn(KeptAnswers) -> bool) -> KeptAnswers {
     let start = Instant::now();
     loop {
         let state = store.kept_answers().unwrap();
@@ -209,23 +199,23 @@ async fn until(store: &Store, done: impl Fn(KeptAnswers) -> bool) -> KeptAnswers
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_are_kept_until_the_database_announces_a_change() {
     let Some(db) = postgres().await else { return };
-    let p = product(&db.store, "Kettle").await;
+    let p = product(&db.kept, "Kettle").await;
     let other = elsewhere(&db).await;
-    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
-    assert_eq!(first_listed(&db.store).await, "Kettle");
+    assert_eq!(name_of(&db.kept, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.kept).await, "Kettle");
     let start = Instant::now();
 
     // A change that sends no notice is not seen: the answers were kept.
     rename_unannounced(&other, p.id, "Unannounced").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
-    assert_eq!(first_listed(&db.store).await, "Kettle");
+    assert_eq!(name_of(&db.kept, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.kept).await, "Kettle");
 
     // An announced change by another process shows at the next read.
     other
         .execute_unprepared(&format!("ALTER TABLE products ENABLE TRIGGER {TRIGGER}"))
         .await
         .unwrap();
-    renamed_elsewhere_shows(&db.store, &other, p.id, "Announced").await;
+    renamed_elsewhere_shows(&db.kept, &other, p.id, "Announced").await;
     assert!(
         start.elapsed() < KEEP_FOR,
         "the notice, not the age limit, did it"
@@ -245,17 +235,17 @@ async fn a_request_asks_postgresql_for_news_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn this_process_reads_its_own_writes_before_their_notices() {
     let Some(db) = postgres().await else { return };
-    let p = product(&db.store, "Lamp").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Lamp");
+    let p = product(&db.kept, "Lamp").await;
+    assert_eq!(name_of(&db.kept, p.id).await, "Lamp");
     // No notice will come: only the write's own forgetting can show the change.
     db.store
         .execute_unprepared(&format!("ALTER TABLE products DISABLE TRIGGER {TRIGGER}"))
         .await
         .unwrap();
-    assert_eq!(name_of(&db.store, p.id).await, "Lamp", "kept again");
-    rename_here(&db.store, &p, "Lamp 2").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Lamp 2");
-    assert_eq!(first_listed(&db.store).await, "Lamp 2");
+    assert_eq!(name_of(&db.kept, p.id).await, "Lamp", "kept again");
+    rename_here(&db.kept, &p, "Lamp 2").await;
+    assert_eq!(name_of(&db.kept, p.id).await, "Lamp 2");
+    assert_eq!(first_listed(&db.kept).await, "Lamp 2");
     db.drop_database().await.unwrap();
 }
 
@@ -264,13 +254,13 @@ async fn every_table_a_kept_answer_comes_from_announces_its_changes() {
     let Some(db) = postgres().await else { return };
     let other = elsewhere(&db).await;
     for table in migration::ANNOUNCED_TABLES {
-        let heard = db.store.kept_answers().unwrap().notices;
+        let heard = db.kept.kept_answers().unwrap().notices;
         // A statement-level trigger fires even when no row matches.
         other
             .execute_unprepared(&format!("DELETE FROM {table} WHERE 1 = 0"))
             .await
             .unwrap();
-        until(&db.store, |s| s.notices > heard).await;
+        until(&db.kept, |s| s.notices > heard).await;
     }
     other.close().await.unwrap();
     db.drop_database().await.unwrap();
@@ -279,12 +269,12 @@ async fn every_table_a_kept_answer_comes_from_announces_its_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_notice_connection_forgets_everything_kept() {
     let Some(db) = postgres().await else { return };
-    let p = product(&db.store, "Chair").await;
+    let p = product(&db.kept, "Chair").await;
     let other = elsewhere(&db).await;
-    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    assert_eq!(name_of(&db.kept, p.id).await, "Chair");
     let start = Instant::now();
     rename_unannounced(&other, p.id, "Missed").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Chair");
+    assert_eq!(name_of(&db.kept, p.id).await, "Chair");
     // The listening connection (last seen listening, or passing a barrier: `;`) is
     // cut; a notice may have been missed meanwhile.
     other
@@ -295,9 +285,9 @@ async fn a_lost_notice_connection_forgets_everything_kept() {
         )
         .await
         .unwrap();
-    let state = until(&db.store, |s| s.interruptions > 0 && s.live).await;
+    let state = until(&db.kept, |s| s.interruptions > 0 && s.live).await;
     assert_eq!(state.interruptions, 1);
-    assert_eq!(name_of(&db.store, p.id).await, "Missed");
+    assert_eq!(name_of(&db.kept, p.id).await, "Missed");
     assert!(
         start.elapsed() < KEEP_FOR,
         "the interruption, not the age limit, did it"
@@ -309,11 +299,11 @@ async fn a_lost_notice_connection_forgets_everything_kept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
     let Some(db) = postgres().await else { return };
-    let ann = UserRepository::insert(&db.store, new_user("ann@example.com"))
+    let ann = UserRepository::insert(&db.kept, new_user("ann@example.com"))
         .await
         .unwrap();
     SessionRepository::save(
-        &db.store,
+        &db.kept,
         SessionRecord {
             key: "k1".into(),
             user_id: Some(ann.id),
@@ -323,7 +313,7 @@ async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
     )
     .await
     .unwrap();
-    let found = SessionRepository::find_with_user(&db.store, "k1", t(0))
+    let found = SessionRepository::find_with_user(&db.kept, "k1", t(0))
         .await
         .unwrap();
     assert_eq!(
@@ -331,18 +321,18 @@ async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
         Some(ann.id)
     );
     assert!(
-        SessionRepository::find_with_user(&db.store, "k1", t(3600))
+        SessionRepository::find_with_user(&db.kept, "k1", t(3600))
             .await
             .unwrap()
             .is_none(),
         "expired at its time although kept"
     );
 
-    ApiTokenRepository::insert(&db.store, ann.id, "digest".into(), t(0))
+    ApiTokenRepository::insert(&db.kept, ann.id, "digest".into(), t(0))
         .await
         .unwrap();
     assert!(
-        ApiTokenRepository::find_holder(&db.store, "digest")
+        ApiTokenRepository::find_holder(&db.kept, "digest")
             .await
             .unwrap()
             .is_some()
@@ -351,7 +341,7 @@ async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
     let other = elsewhere(&db).await;
     ApiTokenRepository::delete(&other, "digest").await.unwrap();
     assert!(
-        ApiTokenRepository::find_holder(&db.store, "digest")
+        ApiTokenRepository::find_holder(&db.kept, "digest")
             .await
             .unwrap()
             .is_none()
@@ -362,30 +352,30 @@ async fn a_kept_session_still_expires_and_a_kept_token_still_ends() {
 
 async fn sqlite() -> TestDatabase {
     let db = TestDatabase::sqlite().await.unwrap();
-    assert!(db.store.keep_answers().await, "the file is watched");
+    assert!(db.kept.keep_answers().await, "the file is watched");
     db
 }
 
 /// Reads that reached SQLite (a kept answer reaches nothing).
-fn reads(store: &Store) -> u64 {
-    let reads = store.inline_reads().unwrap();
+fn reads(store: &Kept) -> u64 {
+    let reads = store.store().inline_reads().unwrap();
     reads.served + reads.stepped_aside
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_answers_are_kept_until_another_connection_commits() {
     let db = sqlite().await;
-    let p = product(&db.store, "Kettle").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
-    assert_eq!(first_listed(&db.store).await, "Kettle");
-    let before = reads(&db.store);
-    assert_eq!(name_of(&db.store, p.id).await, "Kettle");
-    assert_eq!(first_listed(&db.store).await, "Kettle");
-    assert_eq!(reads(&db.store), before, "answered from what was kept");
+    let p = product(&db.kept, "Kettle").await;
+    assert_eq!(name_of(&db.kept, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.kept).await, "Kettle");
+    let before = reads(&db.kept);
+    assert_eq!(name_of(&db.kept, p.id).await, "Kettle");
+    assert_eq!(first_listed(&db.kept).await, "Kettle");
+    assert_eq!(reads(&db.kept), before, "answered from what was kept");
 
     // Another process's write (its own pool, not watching) shows at the next read.
     let other = elsewhere(&db).await;
-    renamed_elsewhere_shows(&db.store, &other, p.id, "Elsewhere").await;
+    renamed_elsewhere_shows(&db.kept, &other, p.id, "Elsewhere").await;
     other.close().await.unwrap();
     db.drop_database().await.unwrap();
 }
@@ -400,18 +390,18 @@ async fn a_request_asks_sqlite_for_news_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_reads_its_own_writes_at_once() {
     let db = sqlite().await;
-    let p = product(&db.store, "Lamp").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Lamp");
-    assert_eq!(name_of(&db.store, p.id).await, "Lamp");
-    rename_here(&db.store, &p, "Lamp 2").await;
-    assert_eq!(name_of(&db.store, p.id).await, "Lamp 2");
-    assert_eq!(first_listed(&db.store).await, "Lamp 2");
+    let p = product(&db.kept, "Lamp").await;
+    assert_eq!(name_of(&db.kept, p.id).await, "Lamp");
+    assert_eq!(name_of(&db.kept, p.id).await, "Lamp");
+    rename_here(&db.kept, &p, "Lamp 2").await;
+    assert_eq!(name_of(&db.kept, p.id).await, "Lamp 2");
+    assert_eq!(first_listed(&db.kept).await, "Lamp 2");
     db.drop_database().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_memory_sqlite_keeps_nothing() {
-    let store = Store::connect("sqlite::memory:").await.unwrap();
-    assert!(!store.keep_answers().await);
-    assert_eq!(store.kept_answers(), None);
+    let kept = Kept::new(Store::connect("sqlite::memory:").await.unwrap());
+    assert!(!kept.keep_answers().await);
+    assert_eq!(kept.kept_answers(), None);
 }

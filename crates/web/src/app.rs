@@ -14,7 +14,7 @@ use axum::routing::get;
 use catalog_domain::services::Ports;
 use catalog_domain::services::accounts::{AccountsConfig, AccountsService};
 use catalog_domain::services::products::ProductsService;
-use catalog_storage::Store;
+use catalog_storage::{Kept, Store};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -99,8 +99,11 @@ pub struct Shared {
 ///
 /// # Errors
 /// [`StartError`] when the database cannot be reached.
-pub async fn connect(settings: &Settings) -> Result<(Store, Ports), StartError> {
+pub async fn connect(settings: &Settings) -> Result<(Kept, Ports), StartError> {
     let store = Store::connect(settings.database_url()).await?;
+    // Every port goes through the kept layer; a command that never starts keeping
+    // answers (`Kept::keep_answers`) reads through it as through the plain store.
+    let store = Kept::new(store);
     let hasher = Argon2Hasher::owasp()?;
     let signer = HmacSigner::new(settings.secret_key.expose_secret().as_bytes())
         .map_err(|_| StartError::SecretKey)?;
@@ -145,8 +148,9 @@ pub async fn build_with(
     settings: Settings,
     adapt: impl FnOnce(Ports) -> Ports,
 ) -> Result<AppState, StartError> {
-    let (store, ports) = connect(&settings).await?;
+    let (kept, ports) = connect(&settings).await?;
     let ports = adapt(ports);
+    let store = kept.store().clone();
     if settings.auto_migrate {
         let applied = store.migrate_up().await?;
         if applied > 0 {
@@ -155,7 +159,7 @@ pub async fn build_with(
     } else if store.has_pending_migrations().await? {
         return Err(StartError::PendingMigrations);
     }
-    if store.kept_answers().is_some() && !store.keep_answers().await {
+    if kept.kept_answers().is_some() && !kept.keep_answers().await {
         tracing::warn!(
             "not hearing the database's change notices yet; every read goes to the database until then"
         );

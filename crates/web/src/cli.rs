@@ -193,7 +193,8 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
 }
 
 async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    let (store, ports) = app::connect(settings).await?;
+    let (kept, ports) = app::connect(settings).await?;
+    let store = kept.store();
     if store.has_pending_migrations().await? {
         if settings.auto_migrate {
             store.migrate_up().await?;

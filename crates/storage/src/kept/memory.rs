@@ -21,7 +21,7 @@
 //! so a client always reads its own writes.
 //!
 //! A kept answer is served only after every commit that ended before the read was asked
-//! for has been heard of ([`Kept::catch_up`]), so a change made elsewhere (a moderator
+//! for has been heard of ([`Memory::catch_up`]), so a change made elsewhere (a moderator
 //! removed from the group by the CLI, a password changed through another server) holds
 //! from the very next request, as it would without anything kept. On SQLite that is one
 //! `PRAGMA data_version` on a connection kept for it, a few microseconds. On PostgreSQL
@@ -78,7 +78,7 @@ pub(crate) type PageKey = ((u8, i64), u64, u64);
 
 /// The kept answers, each map bounded (see [`Answers`]).
 #[derive(Debug, Default)]
-pub(crate) struct Kept {
+pub(crate) struct Memory {
     live: AtomicBool,
     generation: AtomicU64,
     // Sized so that full maps stay within a few MiB: a session or product is about a
@@ -128,7 +128,7 @@ impl<K, V, const N: usize> Default for Answers<K, V, N> {
     }
 }
 
-impl Kept {
+impl Memory {
     /// Whether answers are kept now.
     pub(crate) fn is_live(&self) -> bool {
         self.live.load(Ordering::Acquire)
@@ -472,8 +472,8 @@ mod tests {
 
     const CAPACITY: usize = 16;
 
-    fn live() -> Kept {
-        let kept = Kept::default();
+    fn live() -> Memory {
+        let kept = Memory::default();
         kept.set_live(true);
         kept
     }
@@ -503,7 +503,7 @@ mod tests {
 
     #[test]
     fn nothing_is_kept_or_served_while_not_listening() {
-        let kept = Kept::default();
+        let kept = Memory::default();
         let answers = Answers::<i64, &str, 8>::default();
         kept.put(&answers, kept.ticket(), 1, "one");
         assert_eq!(kept.get(&answers, &1), None);

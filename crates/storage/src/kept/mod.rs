@@ -1,0 +1,177 @@
+//! The kept layer: every repository port of [`Store`], with the answers of the reads
+//! every page makes kept in this process while the database reports no change (see
+//! [`memory`] for when an answer may be served) and what a listing plans with
+//! ([`crate::plans`]).
+//!
+//! It is a decorator, not a habit: [`Kept`] implements each port by delegating to the
+//! store, and each of its methods says which it is. A read the pages make on every
+//! request goes through [`Kept::read`]; any other read is passed through; a write is
+//! passed through and then, however it ended, forgets what it may have changed
+//! ([`Kept::write`]), kept answers and plans alike. A method added to a port does not
+//! compile here until someone has decided which of the three it is.
+
+mod accounts;
+mod catalog;
+mod memory;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use catalog_domain::ports::RepoError;
+
+pub use memory::one_catch_up_per_request;
+
+use crate::plans::Plans;
+use crate::{Backend, Store};
+use memory::{Answers, Memory};
+
+/// The store with the answers of its hot reads kept. Cloning shares what is kept.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    store: Store,
+    /// `None` where nothing can tell this process of other connections' commits (an
+    /// in-memory SQLite database): then nothing is kept.
+    memory: Option<Arc<Memory>>,
+    plans: Arc<Plans>,
+}
+
+/// See [`Kept::kept_answers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptAnswers {
+    /// Answers are kept: the change notices are heard.
+    pub live: bool,
+    /// Change notices heard so far.
+    pub notices: u64,
+    /// Times the listening connection was lost (every kept answer forgotten each time).
+    pub interruptions: u64,
+    /// Times the database was asked for news before serving a kept answer.
+    pub catch_ups: u64,
+}
+
+impl Kept {
+    /// The layer over `store`. Nothing is kept until [`Kept::keep_answers`] has started
+    /// hearing of the database's changes.
+    pub fn new(store: Store) -> Self {
+        let watchable = match store.backend() {
+            Backend::Postgres => true,
+            // Only a file can be watched for other connections' commits.
+            Backend::Sqlite => store.sqlite_file().is_some(),
+        };
+        Self {
+            store,
+            memory: watchable.then(Arc::default),
+            plans: Arc::default(),
+        }
+    }
+
+    /// The plain store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Starts keeping the answers of the hot reads, for a server; tools that run a
+    /// command and exit need not. Waits up to a second for the notices to be heard and
+    /// returns whether they are: until then nothing is kept. Needs the migrations
+    /// applied (on PostgreSQL they create the triggers that send the notices).
+    pub async fn keep_answers(&self) -> bool {
+        let Some(memory) = self.memory.clone() else {
+            return false;
+        };
+        match self.store.backend() {
+            Backend::Postgres => {
+                let pool = self.store.conn().get_postgres_connection_pool().clone();
+                let listening = memory.clone();
+                tokio::spawn(async move { listening.listen(pool).await });
+            }
+            Backend::Sqlite => {
+                let Some(file) = self.store.sqlite_file() else {
+                    return false;
+                };
+                return memory.watch_sqlite(file.to_owned());
+            }
+        }
+        for _ in 0..100 {
+            if memory.is_live() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        memory.is_live()
+    }
+
+    /// Whether answers are kept now, and what the notices have done; `None` where no
+    /// answers are ever kept (an in-memory SQLite database).
+    pub fn kept_answers(&self) -> Option<KeptAnswers> {
+        self.memory.as_ref().map(|m| m.state())
+    }
+
+    /// How many index entries the product listings have stepped over to reach their
+    /// pages since the layer was made (see [`crate::plans`]).
+    pub fn listing_entries_skipped(&self) -> u64 {
+        self.plans.skipped()
+    }
+
+    /// The answer kept for `key` if there is one that `usable` accepts, else what
+    /// `read` reads, kept for the next time when `keep` says so. `read` is called only
+    /// when nothing kept will do.
+    async fn read<K, V, const N: usize, F>(
+        &self,
+        answers: fn(&Memory) -> &Answers<K, V, N>,
+        key: K,
+        (usable, keep): (impl Fn(&V) -> bool, fn(&V) -> bool),
+        read: impl FnOnce() -> F,
+    ) -> Result<V, RepoError>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone,
+        F: Future<Output = Result<V, RepoError>>,
+    {
+        let Some(memory) = self.memory.as_deref() else {
+            return read().await;
+        };
+        if memory.catch_up().await
+            && let Some(value) = memory.get(answers(memory), &key)
+            && usable(&value)
+        {
+            return Ok(value);
+        }
+        let ticket = memory.ticket();
+        let value = read().await?;
+        if ticket.may_keep() && keep(&value) {
+            memory.put(answers(memory), ticket, key, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Runs a write through this process. When it ends, however it ends (dropped
+    /// half-way included), what it may have changed is forgotten at once (its notice
+    /// comes back later), and what listings plan with too.
+    async fn write<T>(
+        &self,
+        write: impl Future<Output = Result<T, RepoError>>,
+    ) -> Result<T, RepoError> {
+        let _forget = Forgets(self);
+        write.await
+    }
+
+    fn forget(&self) {
+        if let Some(memory) = &self.memory {
+            memory.changed();
+        }
+        self.plans.forget();
+    }
+}
+
+/// Held by a write while it runs: see [`Kept::write`].
+struct Forgets<'a>(&'a Kept);
+
+impl Drop for Forgets<'_> {
+    fn drop(&mut self) {
+        self.0.forget();
+    }
+}
+
+/// Every kept read is served as read and kept whatever it found.
+fn always<V>(_: &V) -> bool {
+    true
+}

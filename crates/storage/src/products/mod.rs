@@ -1,0 +1,289 @@
+//! Products: the repository port on the database, one module per concept (rows, the
+//! listing, versions, categories); what a listing remembers between reads is
+//! [`crate::plans`], kept by the kept layer.
+
+mod categories;
+mod listing;
+mod rows;
+mod versions;
+
+use async_trait::async_trait;
+use catalog_domain::access::ProductFacts;
+use catalog_domain::ports::{ProductRepository, ProductScope, RepoError};
+use catalog_domain::product::{
+    NewProduct, Product, ProductId, ProductUpdate, Version, VersionsEdit,
+};
+use catalog_domain::user::UserId;
+use catalog_domain::{Page, PageRequest, Timestamp};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use crate::cells::present;
+use crate::entities::product;
+use crate::error::db;
+use crate::plans::Plans;
+use crate::{Store, convert};
+use rows::{
+    PRODUCT_COLUMNS, PRODUCT_TABLES, ProductRow, VERSION_COLUMNS, find_product, placeholder,
+    version_row, with_their_versions,
+};
+use versions::write_versions;
+
+impl Store {
+    /// A page of a listing, planned with what `plans` remembers (see [`crate::plans`]).
+    pub(crate) async fn list_planned(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+        plans: &Plans,
+    ) -> Result<Page<Product>, RepoError> {
+        self.read_page((scope, page), false, plans, |row, _| row.into_product())
+            .await
+    }
+
+    /// As [`Store::list_planned`], each product with its versions.
+    pub(crate) async fn list_with_versions_planned(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+        plans: &Plans,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        self.read_page((scope, page), true, plans, |row, versions| {
+            Ok((row.into_product()?, versions))
+        })
+        .await
+    }
+}
+
+fn active(p: &NewProduct) -> product::ActiveModel {
+    let at = convert::micros(p.created_at);
+    product::ActiveModel {
+        name: Set(p.name.as_str().to_owned()),
+        description: Set(p.description.as_str().to_owned()),
+        image: Set(p.image.clone()),
+        category_id: Set(p.category_id.0),
+        price_cents: Set(p.price.cents()),
+        is_published: Set(p.is_published),
+        moderation_locked: Set(false),
+        owner_id: Set(p.owner_id.0),
+        created_at: Set(at),
+        updated_at: Set(at),
+        // Set, not left to the column's default: see `users::active`.
+        revision: Set(1),
+        ..Default::default()
+    }
+}
+
+#[async_trait]
+impl ProductRepository for Store {
+    async fn insert(&self, new: NewProduct) -> Result<Product, RepoError> {
+        let row = active(&new).insert(self.conn()).await.map_err(db)?;
+        find_product(self.conn(), ProductId(row.id))
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn insert_many(&self, products: Vec<NewProduct>) -> Result<u64, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        let mut count = 0;
+        // 10 columns a row: 1 000 rows stay well under SQLite's parameter limit.
+        for chunk in products.chunks(1000) {
+            product::Entity::insert_many(chunk.iter().map(active))
+                .exec_without_returning(&txn)
+                .await
+                .map_err(db)?;
+            count += chunk.len() as u64;
+        }
+        txn.commit().await.map_err(db)?;
+        Ok(count)
+    }
+
+    async fn image_owner(&self, key: &str) -> Result<Option<ProductFacts>, RepoError> {
+        let backend = self.conn().get_database_backend();
+        let sql = format!(
+            "SELECT owner_id, is_published, moderation_locked FROM products WHERE image = {}",
+            placeholder(backend, 1)
+        );
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [key.into()]);
+        let rows = self
+            .hot_rows(statement, true, |c| {
+                Ok(ProductFacts {
+                    owner: UserId(present(c.int("owner_id")?, "products.owner_id")?),
+                    is_published: present(c.flag("is_published")?, "products.is_published")?,
+                    moderation_locked: present(
+                        c.flag("moderation_locked")?,
+                        "products.moderation_locked",
+                    )?,
+                })
+            })
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
+        find_product(self.conn(), id).await
+    }
+
+    async fn find_with_versions(
+        &self,
+        id: ProductId,
+    ) -> Result<Option<(Product, Vec<Version>)>, RepoError> {
+        let backend = self.conn().get_database_backend();
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS}, {VERSION_COLUMNS} \
+                 FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
+                 WHERE p.id = {}",
+            placeholder(backend, 1)
+        );
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()]);
+        // Each row repeats the product (a product has a few versions at most).
+        let rows = self
+            .hot_rows(statement, true, |c| {
+                Ok((ProductRow::read(c)?, version_row(c)?))
+            })
+            .await?;
+        with_their_versions(rows)
+            .into_iter()
+            .next()
+            .map(|(row, versions)| Ok((row.into_product()?, versions)))
+            .transpose()
+    }
+
+    async fn list(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError> {
+        // Counted and sought from scratch: remembering plans is the kept layer's.
+        self.list_planned(scope, page, &Plans::default()).await
+    }
+
+    async fn list_with_versions(
+        &self,
+        scope: ProductScope,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        self.list_with_versions_planned(scope, page, &Plans::default())
+            .await
+    }
+
+    async fn update(&self, id: ProductId, u: ProductUpdate) -> Result<Product, RepoError> {
+        write_product(self.conn(), id, u, None).await?;
+        find_product(self.conn(), id)
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn edit(
+        &self,
+        id: ProductId,
+        u: ProductUpdate,
+        image: Option<String>,
+        versions: VersionsEdit,
+    ) -> Result<Product, RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        write_product(&txn, id, u, image).await?;
+        write_versions(&txn, id, versions).await?;
+        let product = find_product(&txn, id).await?.ok_or(RepoError::NotFound)?;
+        txn.commit().await.map_err(db)?;
+        Ok(product)
+    }
+
+    async fn set_image(
+        &self,
+        id: ProductId,
+        image: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), RepoError> {
+        let result = product::Entity::update_many()
+            .col_expr(product::Column::Image, Expr::value(image))
+            .col_expr(product::Column::UpdatedAt, Expr::value(convert::micros(at)))
+            .col_expr(product::Column::Revision, next_revision())
+            .filter(product::Column::Id.eq(id.0))
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, id: ProductId) -> Result<(), RepoError> {
+        // Versions go with the product (ON DELETE CASCADE).
+        let result = product::Entity::delete_by_id(id.0)
+            .exec(self.conn())
+            .await
+            .map_err(db)?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// The revision a write moves a product to.
+fn next_revision() -> Expr {
+    sea_orm::sea_query::ExprTrait::add(Expr::col(product::Column::Revision), 1)
+}
+
+/// Writes the fields `u` changes (and no other) if the product is still at the revision
+/// they were decided on, moving it to the next one.
+async fn write_product<C: ConnectionTrait>(
+    conn: &C,
+    id: ProductId,
+    u: ProductUpdate,
+    image: Option<String>,
+) -> Result<(), RepoError> {
+    let mut update = product::Entity::update_many()
+        .col_expr(
+            product::Column::UpdatedAt,
+            Expr::value(convert::micros(u.updated_at)),
+        )
+        .col_expr(product::Column::Revision, next_revision());
+    if let Some(name) = &u.name {
+        update = update.col_expr(product::Column::Name, Expr::value(name.as_str()));
+    }
+    if let Some(description) = &u.description {
+        update = update.col_expr(
+            product::Column::Description,
+            Expr::value(description.as_str()),
+        );
+    }
+    if let Some(category) = u.category_id {
+        update = update.col_expr(product::Column::CategoryId, Expr::value(category.0));
+    }
+    if let Some(price) = u.price {
+        update = update.col_expr(product::Column::PriceCents, Expr::value(price.cents()));
+    }
+    if let Some(published) = u.is_published {
+        update = update.col_expr(product::Column::IsPublished, Expr::value(published));
+    }
+    if let Some(locked) = u.moderation_locked {
+        update = update.col_expr(product::Column::ModerationLocked, Expr::value(locked));
+    }
+    if let Some(key) = image {
+        update = update.col_expr(product::Column::Image, Expr::value(key));
+    }
+    let result = update
+        .filter(product::Column::Id.eq(id.0))
+        .filter(product::Column::Revision.eq(u.revision))
+        .exec(conn)
+        .await
+        .map_err(db)?;
+    if result.rows_affected == 0 {
+        let exists = product::Entity::find_by_id(id.0)
+            .count(conn)
+            .await
+            .map_err(db)?;
+        return Err(if exists > 0 {
+            RepoError::Conflict
+        } else {
+            RepoError::NotFound
+        });
+    }
+    Ok(())
+}
