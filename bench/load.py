@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The load test of issue 7: 60 s of mixed traffic at 256 connections against a release
+"""The load test: 60 s of mixed traffic at 256 connections against a release
 `catalog serve` on a fresh demo database, then a verdict.
 
     bench/load.sh                # SQLite, 60 s

@@ -75,6 +75,7 @@ pub(super) async fn write_versions<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Clears the current flag of every version of a product but `except`.
 async fn demote_others<C: ConnectionTrait>(
     conn: &C,
     product: ProductId,
