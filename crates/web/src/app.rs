@@ -30,9 +30,7 @@ use crate::adapters::token::HmacSigner;
 use crate::session::DbSessionStore;
 use crate::settings::MediaBackend;
 use crate::settings::Settings;
-
-/// Bodies of everything but uploads (SPEC §8).
-pub const BODY_LIMIT: usize = 64 * 1024;
+use crate::state::{AppState, Shared};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -70,29 +68,6 @@ fn one_line_source(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Everything a handler may need. Every extractor and middleware clones the state, so
-/// it is one reference-counted pointer rather than the dozens of `Arc`s inside it.
-#[derive(Clone, Debug)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-#[derive(Debug)]
-pub struct Shared {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub ports: Ports,
-    pub accounts: AccountsService,
-    pub products: ProductsService,
-    pub limits: Arc<crate::rate_limit::RateLimiter>,
 }
 
 /// Connects to the database and wires every adapter into the ports.
@@ -171,14 +146,14 @@ pub async fn build_with(
         },
     );
     let products = ProductsService::new(ports.clone(), settings.public_browsing);
-    Ok(AppState(Arc::new(Shared {
+    Ok(AppState::new(Shared {
         settings: Arc::new(settings),
         store,
         ports,
         accounts,
         products,
         limits: Arc::new(crate::rate_limit::RateLimiter::new()),
-    })))
+    }))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -214,7 +189,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower::util::MapFutureLayer::new(
             catalog_storage::one_catch_up_per_request,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(crate::view::BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let id = request

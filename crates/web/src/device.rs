@@ -123,16 +123,15 @@ impl DeviceTokens {
 /// that makes this device known to the account.
 pub fn remember(
     response: &mut axum::response::Response,
-    state: &crate::app::AppState,
+    (ports, settings): (&catalog_domain::services::Ports, &Settings),
     devices: &DeviceTokens,
     email_key: &str,
     now: Timestamp,
 ) {
-    let ports = &state.ports;
     if let Some(cookie) = devices.after_sign_in(
         ports.signer.as_ref(),
         ports.random.as_ref(),
-        &state.settings,
+        settings,
         email_key,
         now,
     ) {

@@ -55,7 +55,7 @@ impl From<tower_sessions::session::Error> for WebError {
 /// The layout's chrome for error pages: nobody signed in, no forms.
 #[derive(Debug, Default)]
 pub struct BareChrome {
-    pub user: Option<crate::html::UserView>,
+    pub user: Option<crate::view::UserView>,
     pub csrf: String,
     pub flashes: Vec<String>,
 }

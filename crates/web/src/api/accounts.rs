@@ -19,10 +19,10 @@ use utoipa::ToSchema;
 use super::ApiUser;
 use super::body::JsonObject;
 use super::problem::Problem;
-use crate::app::AppState;
 use crate::device::DeviceTokens;
-use crate::html::media_url;
 use crate::rate_limit::{ClientIp, Limit, email_key};
+use crate::state::AppState;
+use crate::view::media_url;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/me/password", post(change_password))
         .route(
             "/users/me/avatar",
-            put(put_avatar).layer(DefaultBodyLimit::max(crate::html::UPLOAD_LIMIT)),
+            put(put_avatar).layer(DefaultBodyLimit::max(crate::view::UPLOAD_LIMIT)),
         )
 }
 
@@ -198,7 +198,8 @@ pub async fn issue_token(
                 password_change_required: signed.password_change_required,
             };
             let mut response = (StatusCode::CREATED, Json(body)).into_response();
-            crate::device::remember(&mut response, &state, &devices, &account, now);
+            let wiring = (&state.ports, state.settings.as_ref());
+            crate::device::remember(&mut response, wiring, &devices, &account, now);
             Ok(response)
         }
         Err(SignInError::InvalidCredentials) => {

@@ -17,7 +17,7 @@ use catalog_domain::access::Actor;
 use catalog_domain::user::User;
 use utoipa::OpenApi;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use problem::Problem;
 
 /// The user a valid bearer token belongs to.

@@ -75,7 +75,7 @@ fn product(out: &mut Vec<u8>, base: &str, email: bool, p: &Product, versions: &[
     }
     out.extend_from_slice(b"},\"image_url\":");
     match &p.image {
-        Some(key) => string(out, &format!("{base}{}", crate::html::media_url(key))),
+        Some(key) => string(out, &format!("{base}{}", crate::view::media_url(key))),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"versions\":[");

@@ -23,8 +23,8 @@ use utoipa::ToSchema;
 use super::body::JsonObject;
 use super::problem::Problem;
 use super::{ApiUser, MaybeApiUser};
-use crate::app::AppState;
-use crate::html::media_url;
+use crate::state::AppState;
+use crate::view::media_url;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/products/{id}", get(read).patch(update).delete(remove))
         .route(
             "/products/{id}/image",
-            put(put_image).layer(DefaultBodyLimit::max(crate::html::UPLOAD_LIMIT)),
+            put(put_image).layer(DefaultBodyLimit::max(crate::view::UPLOAD_LIMIT)),
         )
         .route("/products/{id}/versions", post(add_version))
         .route(

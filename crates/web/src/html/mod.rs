@@ -4,8 +4,6 @@
 mod accounts;
 pub(crate) mod products;
 
-pub use accounts::UPLOAD_LIMIT;
-
 use std::sync::Arc;
 
 use askama::Template;
@@ -23,9 +21,10 @@ use catalog_domain::services::products::{ImageAudience, ProductError};
 use catalog_domain::user::User;
 use tower_sessions::Session;
 
-use crate::app::AppState;
 use crate::error::WebError;
 use crate::session;
+use crate::state::AppState;
+pub use crate::view::{UserView, media_url};
 
 /// The signed-in user as pages see them, read afresh for every request.
 #[derive(Debug, Clone)]
@@ -138,23 +137,12 @@ impl AnonymousForms {
     }
 }
 
-/// What the layout shows about the signed-in user.
-#[derive(Debug, Clone)]
-pub struct UserView {
-    pub email: String,
-    pub avatar_url: Option<String>,
-}
-
 /// What every page's layout needs.
 #[derive(Debug, Clone, Default)]
 pub struct Chrome {
     pub user: Option<UserView>,
     pub csrf: String,
     pub flashes: Vec<String>,
-}
-
-pub fn media_url(key: &str) -> String {
-    format!("/media/{key}")
 }
 
 impl Chrome {

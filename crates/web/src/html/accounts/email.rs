@@ -1,8 +1,21 @@
 //! Changing the email address through a link to the new one.
 
-#[allow(clippy::wildcard_imports)]
-use super::*;
-
+use super::shared::no_referrer;
+use crate::error::WebError;
+use crate::html::{
+    Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, login_redirect, render, see_other,
+};
+use crate::session::{self, DbSessionStore};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Form};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::services::accounts::{ConfirmEmailChangeError, EmailChangeError, LinkError};
+use serde::Deserialize;
+use tower_sessions::Session;
 #[derive(Template)]
 #[template(path = "email_change.html")]
 pub(super) struct EmailChangePage {

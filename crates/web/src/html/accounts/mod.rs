@@ -4,43 +4,28 @@ mod email;
 mod passwords;
 mod profile;
 mod registration;
+mod shared;
 mod sign_in;
 mod verification;
 
-use email::*;
-use passwords::*;
-use profile::*;
-use registration::*;
-use sign_in::*;
-use verification::*;
-
 use askama::Template;
+use axum::Extension;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Form};
-use catalog_domain::fields::FieldErrors;
-use catalog_domain::services::accounts::{
-    ConfirmEmailChangeError, EmailChangeError, LinkError, PasswordChangeError, ProfileError,
-    ProfileInput, RegisterError, ResendError, SignInError, Verification,
-};
-use catalog_domain::user::Country;
-use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{
-    Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, login_redirect, media_url, render,
-    safe_next, see_other,
-};
-use crate::app::AppState;
+use super::{Chrome, Viewer, render};
 use crate::error::WebError;
-use crate::rate_limit::{ClientIp, Limit, email_key};
-use crate::session::{self, DbSessionStore};
-
-/// Uploads may be this large (the whole request body); everything else stays at 64 KiB.
-pub const UPLOAD_LIMIT: usize = 5 * 1024 * 1024;
+use crate::state::AppState;
+use email::{email_change, email_change_confirm, email_change_form, email_change_page};
+use passwords::{password_change, password_change_form, reset, reset_done, reset_form};
+use profile::{profile, profile_form};
+use registration::{register, register_done, register_form};
+use sign_in::{login, login_form, logout};
+use verification::{resend, verify, verify_page};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -69,7 +54,7 @@ pub fn routes() -> Router<AppState> {
             "/users/profile",
             get(profile_form)
                 .post(profile)
-                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::view::UPLOAD_LIMIT)),
         )
 }
 
@@ -86,30 +71,4 @@ async fn home(
 ) -> Result<Response, WebError> {
     let chrome = Chrome::build(&state, &session, &viewer).await?;
     render(StatusCode::OK, &HomePage { chrome })
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    chrome: Chrome,
-    heading: &'a str,
-    paragraphs: Vec<&'a str>,
-    action: Option<(&'a str, &'a str)>,
-}
-
-/// Pages reached through a token must not leak it to other sites through `Referer`.
-fn no_referrer(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
-#[derive(Debug, Deserialize)]
-struct EmailForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    email: String,
 }

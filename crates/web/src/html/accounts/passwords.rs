@@ -1,8 +1,20 @@
 //! Password reset (generated passwords) and password change.
 
-#[allow(clippy::wildcard_imports)]
-use super::*;
-
+use super::shared::{EmailForm, MessagePage};
+use crate::error::WebError;
+use crate::html::{Chrome, Viewer, check_csrf, login_redirect, render, see_other};
+use crate::rate_limit::{ClientIp, Limit, email_key};
+use crate::session::{self, DbSessionStore};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Form};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::services::accounts::{PasswordChangeError, ResendError};
+use serde::Deserialize;
+use tower_sessions::Session;
 #[derive(Template)]
 #[template(path = "password_reset.html")]
 pub(super) struct ResetPage {

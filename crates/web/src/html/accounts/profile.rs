@@ -1,8 +1,18 @@
 //! The profile form, with the avatar upload.
 
-#[allow(clippy::wildcard_imports)]
-use super::*;
-
+use crate::error::WebError;
+use crate::html::{Chrome, Viewer, check_csrf, login_redirect, media_url, render, see_other};
+use crate::session;
+use crate::state::AppState;
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::services::accounts::{ProfileError, ProfileInput};
+use catalog_domain::user::Country;
+use tower_sessions::Session;
 #[derive(Template)]
 #[template(path = "profile.html")]
 pub(super) struct ProfilePage {

@@ -1,8 +1,19 @@
 //! Registration.
 
-#[allow(clippy::wildcard_imports)]
-use super::*;
-
+use super::shared::MessagePage;
+use crate::error::WebError;
+use crate::html::{Chrome, Viewer, check_csrf, render, see_other};
+use crate::rate_limit::{ClientIp, Limit};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Form};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::services::accounts::RegisterError;
+use serde::Deserialize;
+use tower_sessions::Session;
 #[derive(Template)]
 #[template(path = "register.html")]
 pub(super) struct RegisterPage {

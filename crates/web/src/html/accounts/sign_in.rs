@@ -1,9 +1,20 @@
 //! Signing in and out.
 
-#[allow(clippy::wildcard_imports)]
-use super::*;
 use crate::device::DeviceTokens;
-use axum::http::HeaderMap;
+use crate::error::WebError;
+use crate::html::{Chrome, CsrfOnly, Viewer, check_csrf, render, safe_next, see_other};
+use crate::rate_limit::{ClientIp, email_key};
+use crate::session;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Form};
+use catalog_domain::services::accounts::SignInError;
+use serde::Deserialize;
+use tower_sessions::Session;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -85,7 +96,8 @@ pub(super) async fn login(
                 safe_next(&form.next).unwrap_or("/products")
             };
             let mut response = see_other(to);
-            crate::device::remember(&mut response, &state, &devices, &account, now);
+            let wiring = (&state.ports, state.settings.as_ref());
+            crate::device::remember(&mut response, wiring, &devices, &account, now);
             return Ok(response);
         }
         Err(SignInError::InvalidCredentials) => {

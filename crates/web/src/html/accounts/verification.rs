@@ -1,8 +1,19 @@
 //! Confirming the address from the mailed link, and sending the link again.
 
-#[allow(clippy::wildcard_imports)]
-use super::*;
-
+use super::shared::{EmailForm, no_referrer};
+use crate::error::WebError;
+use crate::html::{Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, render, see_other};
+use crate::rate_limit::{Limit, email_key};
+use crate::session;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Form};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::services::accounts::{LinkError, ResendError, Verification};
+use tower_sessions::Session;
 #[derive(Template)]
 #[template(path = "link_invalid.html")]
 pub(super) struct LinkInvalidPage<'a> {

@@ -21,9 +21,9 @@ use tower_sessions::Session;
 use super::{
     Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, login_redirect, media_url, render, see_other,
 };
-use crate::app::AppState;
 use crate::error::WebError;
 use crate::session;
+use crate::state::AppState;
 
 use form::ProductForm;
 
@@ -34,14 +34,14 @@ pub fn routes() -> Router<AppState> {
             "/products/new",
             get(new_form)
                 .post(create)
-                .layer(DefaultBodyLimit::max(super::UPLOAD_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::view::UPLOAD_LIMIT)),
         )
         .route("/products/{id}", get(detail))
         .route(
             "/products/{id}/edit",
             get(edit_form)
                 .post(edit)
-                .layer(DefaultBodyLimit::max(super::UPLOAD_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::view::UPLOAD_LIMIT)),
         )
         .route("/products/{id}/delete", get(delete_form).post(delete))
 }
