@@ -125,9 +125,9 @@ impl FromRequestParts<AppState> for MaybeApiUser {
         products::update,
         products::remove,
         products::put_image,
-        products::add_version,
-        products::update_version,
-        products::delete_version,
+        products::versions::add_version,
+        products::versions::update_version,
+        products::versions::delete_version,
         products::categories,
     ),
     components(schemas(

@@ -254,7 +254,7 @@ mod tests {
     /// What serde writes for the same page through the documented types.
     fn serde_page(page: &Page<ProductDetail>) -> String {
         let viewer = viewer();
-        let doc = super::super::products::page_doc(BASE, Some(&viewer), page);
+        let doc = super::super::products::docs::page_doc(BASE, Some(&viewer), page);
         serde_json::to_string(&doc).unwrap_or_default()
     }
 

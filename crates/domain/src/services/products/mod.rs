@@ -17,21 +17,14 @@ use crate::{Page, PageRequest};
 use super::Ports;
 
 mod edit;
+mod images;
 mod versions;
 
 pub use edit::{EditErrors, VersionRow};
+pub use images::ImageAudience;
 
 #[cfg(test)]
 mod tests;
-
-/// Who may see a product image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageAudience {
-    /// Anybody, anonymous visitors included: a published product with public browsing.
-    Everybody,
-    /// Only some viewers (signed-in users, or the owner and moderators of a draft).
-    Some,
-}
 
 /// A product with its versions, as the detail page and document show it.
 #[derive(Debug, Clone, PartialEq)]
@@ -341,24 +334,6 @@ impl ProductsService {
         }
     }
 
-    /// Removing an image nobody refers to any more is housekeeping: its failure must not
-    /// fail the request.
-    async fn forget_image(&self, key: &str) {
-        let _ = self.ports.media.delete(key).await;
-    }
-
-    async fn store_image(&self, bytes: Vec<u8>) -> Result<String, ProductError> {
-        match self.ports.media.save_image("products", bytes).await {
-            Ok(key) => Ok(key),
-            Err(e) if e.refuses_the_file() => {
-                let mut errors = FieldErrors::new();
-                errors.add("image", e);
-                Err(ProductError::Invalid(errors))
-            }
-            Err(e) => Err(ProductError::Media(e)),
-        }
-    }
-
     /// Changes the fields the input carries. Fields the actor may not change make the
     /// whole request fail with [`ProductError::Forbidden`] before anything is checked
     /// further; sending a field's current value is not a change.
@@ -462,33 +437,6 @@ impl ProductsService {
         }
     }
 
-    /// Whether the viewer may see the product image stored under `key`, and whether
-    /// anybody may (then shared caches may keep it too).
-    ///
-    /// # Errors
-    /// [`ProductError::NotFound`] when no product has the image or the viewer may not
-    /// see the one that has: a draft's image is as private as the draft.
-    pub async fn image(
-        &self,
-        viewer: Option<&Actor>,
-        key: &str,
-    ) -> Result<ImageAudience, ProductError> {
-        let facts = self
-            .ports
-            .products
-            .image_owner(key)
-            .await?
-            .ok_or(ProductError::NotFound)?;
-        if !can_see(viewer, &facts, self.public_browsing) {
-            return Err(ProductError::NotFound);
-        }
-        Ok(if can_see(None, &facts, self.public_browsing) {
-            ImageAudience::Everybody
-        } else {
-            ImageAudience::Some
-        })
-    }
-
     /// Deletes a product (owner or superuser) and its image.
     ///
     /// # Errors
@@ -506,38 +454,5 @@ impl ProductsService {
             self.forget_image(key).await;
         }
         Ok(())
-    }
-
-    /// Replaces the image.
-    ///
-    /// # Errors
-    /// [`ProductError::NotFound`], [`ProductError::Forbidden`] or an image field error.
-    pub async fn set_image(
-        &self,
-        actor: &Actor,
-        id: ProductId,
-        bytes: Vec<u8>,
-    ) -> Result<Product, ProductError> {
-        let product = self.get(Some(actor), id).await?;
-        if !can_change(actor, &ProductFacts::from(&product), Field::Image) {
-            return Err(forbidden(Field::Image));
-        }
-        let key = self.store_image(bytes).await?;
-        if let Err(e) = self
-            .ports
-            .products
-            .set_image(id, Some(key.clone()), self.ports.clock.now())
-            .await
-        {
-            self.forget_image(&key).await;
-            return Err(e.into());
-        }
-        if let Some(old) = &product.image {
-            self.forget_image(old).await;
-        }
-        Ok(Product {
-            image: Some(key),
-            ..product
-        })
     }
 }

@@ -3,6 +3,8 @@
 // A problem document is built at most once per failed request and handed straight to the
 // response; boxing it would cost more than it saves.
 #![allow(clippy::result_large_err)]
+pub(super) mod docs;
+pub(super) mod versions;
 
 use axum::Json;
 use axum::Router;
@@ -12,19 +14,22 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use catalog_domain::PageRequest;
-use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, sees_owner_email};
+use catalog_domain::access::{Actor, Field};
 use catalog_domain::fields::FieldErrors;
-use catalog_domain::product::{Product, ProductId, Version, VersionId};
-use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput, VersionInput};
-use chrono::SecondsFormat;
-use serde::Serialize;
-use utoipa::ToSchema;
+use catalog_domain::product::ProductId;
+use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput};
 
-use super::body::JsonObject;
-use super::problem::Problem;
-use super::{ApiUser, MaybeApiUser};
+use crate::api::body::JsonObject;
+use crate::api::problem::Problem;
+use crate::api::{ApiUser, MaybeApiUser};
 use crate::state::AppState;
-use crate::view::media_url;
+
+pub use docs::{
+    CategoryDoc, CategoryRef, OwnerRef, ProductBody, ProductDoc, ProductPage, VersionBody,
+    VersionDoc,
+};
+use docs::{product_doc, public_base};
+use versions::{add_version, delete_version, update_version};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,185 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/categories", get(categories))
 }
 
-/// A category as products name it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryRef<'a> {
-    id: i64,
-    name: &'a str,
-}
-
-/// Who owns a product.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OwnerRef<'a> {
-    id: i64,
-    /// The owner's profile name, or a neutral label when they have given none.
-    name: String,
-    /// Only for the owner, moderators and superusers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-}
-
-// Documents borrow the text of the domain values they show: a page of them is written
-// out at once, and copying every name and address first was a good part of the work.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VersionDoc<'a> {
-    id: i64,
-    /// Such as `1.0.2`; unique within the product.
-    number: &'a str,
-    name: &'a str,
-    /// At most one version of a product is current.
-    is_current: bool,
-}
-
-/// A product (SPEC §10).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductDoc<'a> {
-    id: i64,
-    name: &'a str,
-    description: &'a str,
-    /// Exact decimal with two places, as a string: `"199.99"`.
-    #[schema(example = "199.99")]
-    price: String,
-    is_published: bool,
-    /// Set when a moderator unpublished the product; only a moderator can publish it again.
-    moderation_locked: bool,
-    category: CategoryRef<'a>,
-    owner: OwnerRef<'a>,
-    image_url: Option<String>,
-    versions: Vec<VersionDoc<'a>>,
-    /// RFC 3339, UTC.
-    created_at: String,
-    updated_at: String,
-}
-
-/// Documents the list endpoint, whose own writer (`product_json`) is held to what serde
-/// writes for this type.
-#[derive(Debug, Serialize, ToSchema)]
-#[cfg_attr(not(test), allow(dead_code))]
-pub struct ProductPage<'a> {
-    items: Vec<ProductDoc<'a>>,
-    page: u64,
-    per_page: u64,
-    total: u64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryDoc {
-    id: i64,
-    name: String,
-    description: String,
-}
-
-/// The body of `POST /products` and `PATCH /products/{id}` (all optional for PATCH).
-/// Other keys (`id`, `owner`, `created_at`, …) are ignored.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct ProductBody {
-    name: Option<String>,
-    description: Option<String>,
-    category_id: Option<i64>,
-    #[schema(example = "199.99")]
-    price: Option<String>,
-    is_published: Option<bool>,
-}
-
-/// The body of the version endpoints.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct VersionBody {
-    number: Option<String>,
-    name: Option<String>,
-    is_current: Option<bool>,
-}
-
-fn version_doc(v: &Version) -> VersionDoc<'_> {
-    VersionDoc {
-        id: v.id.0,
-        number: v.number.as_str(),
-        name: v.name.as_str(),
-        is_current: v.is_current,
-    }
-}
-
-/// The public URL without its trailing slash, which image paths follow.
-fn public_base(state: &AppState) -> &str {
-    state.settings.public_url.as_str().trim_end_matches('/')
-}
-
-fn product_doc<'a>(
-    base: &str,
-    viewer: Option<&Actor>,
-    p: &'a Product,
-    versions: &'a [Version],
-) -> ProductDoc<'a> {
-    let shows_email = sees_owner_email(viewer, &ProductFacts::from(p));
-    ProductDoc {
-        id: p.id.0,
-        name: p.name.as_str(),
-        description: p.description.as_str(),
-        price: p.price.to_string(),
-        is_published: p.is_published,
-        moderation_locked: p.moderation_locked,
-        category: CategoryRef {
-            id: p.category.id.0,
-            name: p.category.name.as_str(),
-        },
-        owner: OwnerRef {
-            id: p.owner.id.0,
-            name: p.owner.display_name(),
-            email: shows_email.then(|| p.owner.email.as_str()),
-        },
-        image_url: p
-            .image
-            .as_deref()
-            .map(|k| format!("{base}{}", media_url(k))),
-        versions: versions.iter().map(version_doc).collect(),
-        created_at: p.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-        updated_at: p.updated_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-    }
-}
-
-impl From<ProductError> for Problem {
-    fn from(e: ProductError) -> Self {
-        match e {
-            ProductError::LoginRequired => {
-                Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
-            }
-            ProductError::NotFound => Problem::not_found(),
-            ProductError::Forbidden {
-                fields,
-                publish_denied,
-            } => {
-                let detail = match (publish_denied, fields.is_empty()) {
-                    (Some(PublishDenied::ModerationLocked), _) => {
-                        PublishDenied::ModerationLocked.to_string()
-                    }
-                    (_, true) => "You may not do this to this product.".to_owned(),
-                    (_, false) => {
-                        "You may not change some of the fields sent; nothing was changed."
-                            .to_owned()
-                    }
-                };
-                Problem::forbidden(
-                    detail,
-                    fields.iter().map(|f| f.api_name().to_owned()).collect(),
-                )
-            }
-            ProductError::Conflict => Problem::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "The product was changed by someone else while this request was handled; \
-                 nothing was changed. Read it again and decide anew.",
-            ),
-            ProductError::Invalid(errors) => Problem::validation(&errors),
-            ProductError::InvalidEdit(errors) => Problem::validation(&errors.fields),
-            ProductError::Media(e) => Problem::internal(e),
-            ProductError::Unexpected(e) => e.into(),
-        }
-    }
-}
-
-fn path_id(raw: &str) -> Result<i64, Problem> {
+pub(super) fn path_id(raw: &str) -> Result<i64, Problem> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -320,26 +147,6 @@ pub async fn list(
         json,
     )
         .into_response())
-}
-
-/// The documents of a page as serde writes them: what the list endpoint's own writer
-/// is held to.
-#[cfg(test)]
-pub(super) fn page_doc<'a>(
-    base: &str,
-    viewer: Option<&Actor>,
-    page: &'a catalog_domain::Page<ProductDetail>,
-) -> ProductPage<'a> {
-    ProductPage {
-        items: page
-            .items
-            .iter()
-            .map(|d| product_doc(base, viewer, &d.product, &d.versions))
-            .collect(),
-        page: page.page,
-        per_page: page.per_page,
-        total: page.total,
-    }
 }
 
 /// Create a product owned by the caller.
@@ -492,119 +299,6 @@ pub async fn put_image(
     }
     state.products.set_image(&actor, id, bytes.to_vec()).await?;
     detail_doc(&state, Some(&actor), id).await
-}
-
-struct VersionFields {
-    number: Option<String>,
-    name: Option<String>,
-    is_current: Option<bool>,
-}
-
-impl VersionFields {
-    fn read(body: &JsonObject) -> Result<Self, Problem> {
-        let mut errors = FieldErrors::new();
-        let fields = Self {
-            number: body.string("number", &mut errors),
-            name: body.string("name", &mut errors),
-            is_current: body.boolean("is_current", &mut errors),
-        };
-        if errors.is_empty() {
-            Ok(fields)
-        } else {
-            Err(Problem::validation(&errors))
-        }
-    }
-}
-
-fn version_created(product: ProductId, v: &Version) -> Response {
-    let mut response = (StatusCode::CREATED, Json(version_doc(v))).into_response();
-    let location = format!("/api/v1/products/{product}/versions/{}", v.id.0);
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-}
-
-/// Add a version (owner only). A current version demotes the previous current one.
-#[utoipa::path(post, path = "/api/v1/products/{id}/versions", tag = "versions", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = VersionBody,
-    responses((status = 201, body = VersionDoc), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 422, body = Problem)))]
-pub async fn add_version(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Response, Problem> {
-    let id = ProductId(path_id(&id)?);
-    let actor = user.actor.clone();
-    state
-        .products
-        .may_change(&actor, id, Some(Field::Versions))
-        .await?;
-    let body = JsonObject::from_request(request, &state).await?;
-    let fields = VersionFields::read(&body)?;
-    let input = VersionInput {
-        number: fields.number.as_deref().unwrap_or_default(),
-        name: fields.name.as_deref().unwrap_or_default(),
-        is_current: fields.is_current.unwrap_or(false),
-    };
-    let version = state.products.add_version(&actor, id, input).await?;
-    Ok(version_created(id, &version))
-}
-
-/// Change a version (owner only); keys not sent keep their values.
-#[utoipa::path(patch, path = "/api/v1/products/{id}/versions/{vid}", tag = "versions", security(("bearer" = [])),
-    params(("id" = i64, Path), ("vid" = i64, Path)), request_body = VersionBody,
-    responses((status = 200, body = VersionDoc), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 422, body = Problem)))]
-pub async fn update_version(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path((id, vid)): Path<(String, String)>,
-    request: Request,
-) -> Result<Response, Problem> {
-    let id = ProductId(path_id(&id)?);
-    let vid = VersionId(path_id(&vid)?);
-    let actor = user.actor.clone();
-    state
-        .products
-        .may_change(&actor, id, Some(Field::Versions))
-        .await?;
-    let body = JsonObject::from_request(request, &state).await?;
-    let fields = VersionFields::read(&body)?;
-    let detail = state.products.detail(Some(&actor), id).await?;
-    let current = detail
-        .versions
-        .iter()
-        .find(|v| v.id == vid)
-        .ok_or_else(Problem::not_found)?;
-    let input = VersionInput {
-        number: fields.number.as_deref().unwrap_or(current.number.as_str()),
-        name: fields.name.as_deref().unwrap_or(current.name.as_str()),
-        is_current: fields.is_current.unwrap_or(current.is_current),
-    };
-    let version = state
-        .products
-        .update_version(&actor, id, vid, input)
-        .await?;
-    Ok(Json(version_doc(&version)).into_response())
-}
-
-/// Remove a version (owner only).
-#[utoipa::path(delete, path = "/api/v1/products/{id}/versions/{vid}", tag = "versions", security(("bearer" = [])),
-    params(("id" = i64, Path), ("vid" = i64, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn delete_version(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path((id, vid)): Path<(String, String)>,
-) -> Result<Response, Problem> {
-    let id = ProductId(path_id(&id)?);
-    let vid = VersionId(path_id(&vid)?);
-    let actor = user.actor.clone();
-    state.products.delete_version(&actor, id, vid).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Every category, by name.

@@ -1,0 +1,128 @@
+//! Browsing: the list of products a viewer may see, and a product's page.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use catalog_domain::PageRequest;
+use catalog_domain::access::{Actor, ProductFacts, PublishDenied, can_delete, editable_fields};
+use catalog_domain::product::{Product, Version};
+use catalog_domain::services::products::ProductDetail;
+use tower_sessions::Session;
+
+use crate::error::WebError;
+use crate::html::{Chrome, Viewer, render};
+use crate::state::AppState;
+
+use super::shared::{actor, failure, owner_label, product_id};
+
+const PER_PAGE: u64 = 20;
+
+#[derive(Template)]
+#[template(path = "products/list.html")]
+struct ListPage<'a> {
+    chrome: Chrome,
+    /// Shown as they are: the template reads the domain values, nothing is copied.
+    products: &'a [Product],
+    page: u64,
+    pages: u64,
+    total: u64,
+    viewer: Option<&'a Actor>,
+}
+
+impl ListPage<'_> {
+    fn owner_of(&self, product: &Product) -> String {
+        owner_label(self.viewer, product)
+    }
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let requested = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "page")
+            .map(|(_, v)| v.into_owned())
+    });
+    let page = match requested.as_deref() {
+        None => 1,
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or(WebError::NotFound)?,
+    };
+    let request = PageRequest::new(page, PER_PAGE).ok_or(WebError::NotFound)?;
+    let found = match state.products.list(actor(&viewer), request).await {
+        Ok(found) => found,
+        Err(e) => return failure(e, &uri),
+    };
+    if found.items.is_empty() && page > 1 {
+        return Err(WebError::NotFound);
+    }
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let page = ListPage {
+        chrome,
+        products: &found.items,
+        page,
+        pages: found.total.div_ceil(PER_PAGE).max(1),
+        total: found.total,
+        viewer: actor(&viewer),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "products/detail.html")]
+struct DetailPage<'a> {
+    chrome: Chrome,
+    product: &'a Product,
+    versions: &'a [Version],
+    can_edit: bool,
+    can_delete: bool,
+    /// Said to the owner of a product a moderator unpublished.
+    lock_reason: Option<String>,
+    /// The owner, as this viewer may see them.
+    owner: String,
+}
+
+pub(super) async fn detail(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let ProductDetail { product, versions } = match state.products.detail(actor(&viewer), id).await
+    {
+        Ok(found) => found,
+        Err(e) => return failure(e, &uri),
+    };
+    let facts = ProductFacts::from(&product);
+    let (can_edit, may_delete, lock_reason) = match actor(&viewer) {
+        Some(actor) => (
+            !editable_fields(actor, &facts).is_empty(),
+            can_delete(actor, &facts),
+            (product.moderation_locked && product.owner.id == actor.user_id())
+                .then(|| PublishDenied::ModerationLocked.to_string()),
+        ),
+        None => (false, false, None),
+    };
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    let page = DetailPage {
+        chrome,
+        product: &product,
+        versions: &versions,
+        can_edit,
+        can_delete: may_delete,
+        lock_reason,
+        owner: owner_label(actor(&viewer), &product),
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,0 +1,403 @@
+//! Creating and editing: the product form, its versions formset, and the form shown
+//! again when it cannot be saved.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, editable_fields};
+use catalog_domain::fields::FieldErrors;
+use catalog_domain::product::{Product, ProductId};
+use catalog_domain::services::products::{EditErrors, ProductDetail, ProductError};
+use tower_sessions::Session;
+
+use crate::error::WebError;
+use crate::html::{Chrome, Viewer, check_csrf, login_redirect, media_url, render, see_other};
+use crate::session;
+use crate::state::AppState;
+
+use super::form::ProductForm;
+use super::shared::{CONFLICT, failure, product_id};
+
+/// A row of the versions formset as the form shows it.
+struct RowView {
+    id: String,
+    number: String,
+    name: String,
+    is_current: bool,
+    delete: bool,
+    errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "products/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    button: &'static str,
+    cancel: String,
+    show_name: bool,
+    show_description: bool,
+    show_category: bool,
+    show_price: bool,
+    show_image: bool,
+    show_published: bool,
+    show_versions: bool,
+    /// Why the published box cannot be ticked, when it cannot.
+    publish_note: Option<String>,
+    name: String,
+    description: String,
+    category: String,
+    price: String,
+    is_published: bool,
+    image_url: Option<String>,
+    categories: Vec<(String, String)>,
+    rows: Vec<RowView>,
+    /// Index of the current row, or "" for none.
+    current: String,
+    errors: FieldErrors,
+    /// The product's revision the form shows ("" on the create form).
+    revision: String,
+    /// Why the form is shown again without saving, when someone else's change stopped it.
+    conflict: Option<&'static str>,
+}
+
+impl FormPage {
+    fn errors_of_rows(&self) -> bool {
+        self.rows.iter().any(|r| !r.errors.is_empty())
+    }
+}
+
+async fn categories(state: &AppState) -> Result<Vec<(String, String)>, WebError> {
+    Ok(state
+        .ports
+        .categories
+        .list()
+        .await?
+        .into_iter()
+        .map(|c| (c.id.0.to_string(), c.name.as_str().to_owned()))
+        .collect())
+}
+
+fn blank_row() -> RowView {
+    RowView {
+        id: String::new(),
+        number: String::new(),
+        name: String::new(),
+        is_current: false,
+        delete: false,
+        errors: FieldErrors::new(),
+    }
+}
+
+/// The empty create form: every field, no versions (they come after the product).
+fn new_product_page(chrome: Chrome, categories: Vec<(String, String)>) -> FormPage {
+    FormPage {
+        chrome,
+        heading: "New product".into(),
+        action: "/products/new".into(),
+        button: "Create product",
+        cancel: "/products".into(),
+        show_name: true,
+        show_description: true,
+        show_category: true,
+        show_price: true,
+        show_image: true,
+        show_published: true,
+        show_versions: false,
+        publish_note: None,
+        name: String::new(),
+        description: String::new(),
+        category: String::new(),
+        price: String::new(),
+        is_published: true,
+        image_url: None,
+        categories,
+        rows: Vec::new(),
+        current: String::new(),
+        errors: FieldErrors::new(),
+        revision: String::new(),
+        conflict: None,
+    }
+}
+
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+) -> Result<Response, WebError> {
+    if viewer.0.is_none() {
+        return Ok(login_redirect(&uri));
+    }
+    let page = new_product_page(
+        Chrome::build(&state, &session, &viewer).await?,
+        categories(&state).await?,
+    );
+    render(StatusCode::OK, &page)
+}
+
+type Upload = Result<Multipart, axum::extract::multipart::MultipartRejection>;
+
+/// Reads a product form; an upload cut off by the size limit is a 413.
+async fn read_form(multipart: Upload) -> Result<ProductForm, Response> {
+    let multipart = multipart.map_err(|_| {
+        WebError::BadRequest("The product form must be sent as multipart/form-data.")
+            .into_response()
+    })?;
+    super::form::read(multipart)
+        .await
+        .map_err(crate::html::too_large_or)
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    multipart: Upload,
+) -> Result<Response, WebError> {
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(response) => return Ok(response),
+    };
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let input = form.input()?;
+    match state
+        .products
+        .create(&me.actor, input, form.image.clone())
+        .await
+    {
+        Ok(product) => {
+            session::push_flash(&session, "Product saved.").await;
+            Ok(see_other(&format!("/products/{}", product.id)))
+        }
+        Err(ProductError::Invalid(errors)) => {
+            // Show what was sent, so nothing typed is lost.
+            let page = FormPage {
+                name: form.name.clone().unwrap_or_default(),
+                description: form.description.clone().unwrap_or_default(),
+                category: form.category.clone().unwrap_or_default(),
+                price: form.price.clone().unwrap_or_default(),
+                is_published: form.input()?.is_published.unwrap_or(false),
+                errors: errors.renamed("category_id", "category"),
+                ..new_product_page(
+                    Chrome::build(&state, &session, &viewer).await?,
+                    categories(&state).await?,
+                )
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => failure(e, &uri),
+    }
+}
+
+/// The edit form for `actor`: the fields they may change, and the formset when they may
+/// manage versions. `None` when they may change nothing at all.
+fn edit_page(
+    chrome: Chrome,
+    actor: &Actor,
+    product: &Product,
+    rows: Vec<RowView>,
+    categories: Vec<(String, String)>,
+) -> Option<FormPage> {
+    let facts = ProductFacts::from(product);
+    let fields = editable_fields(actor, &facts);
+    if fields.is_empty() {
+        return None;
+    }
+    let has = |f| fields.contains(&f);
+    let owner = product.owner.id == actor.user_id();
+    // The owner always sees the box; a locked product's box is disabled with the reason.
+    let show_published = has(Field::IsPublished) || owner;
+    let publish_note =
+        (owner && !has(Field::IsPublished)).then(|| PublishDenied::ModerationLocked.to_string());
+    let current = rows
+        .iter()
+        .position(|r| r.is_current)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    Some(FormPage {
+        chrome,
+        heading: format!("Edit {}", product.name),
+        action: format!("/products/{}/edit", product.id),
+        button: "Save product",
+        cancel: format!("/products/{}", product.id),
+        show_name: has(Field::Name),
+        show_description: has(Field::Description),
+        show_category: has(Field::Category),
+        show_price: has(Field::Price),
+        show_image: has(Field::Image),
+        show_published,
+        show_versions: has(Field::Versions),
+        publish_note,
+        name: product.name.as_str().to_owned(),
+        description: product.description.as_str().to_owned(),
+        category: product.category.id.0.to_string(),
+        price: product.price.to_string(),
+        is_published: product.is_published,
+        image_url: product.image.as_deref().map(media_url),
+        categories,
+        rows,
+        current,
+        errors: FieldErrors::new(),
+        revision: product.revision.to_string(),
+        conflict: None,
+    })
+}
+
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    let ProductDetail { product, versions } = match state.products.detail(Some(&me.actor), id).await
+    {
+        Ok(found) => found,
+        Err(e) => return failure(e, &uri),
+    };
+    let mut rows: Vec<RowView> = versions
+        .iter()
+        .map(|v| RowView {
+            id: v.id.0.to_string(),
+            number: v.number.as_str().to_owned(),
+            name: v.name.as_str().to_owned(),
+            is_current: v.is_current,
+            delete: false,
+            errors: FieldErrors::new(),
+        })
+        .collect();
+    rows.push(blank_row());
+    let chrome = Chrome::build(&state, &session, &viewer).await?;
+    match edit_page(chrome, &me.actor, &product, rows, categories(&state).await?) {
+        Some(page) => render(StatusCode::OK, &page),
+        None => Err(WebError::Forbidden),
+    }
+}
+
+pub(super) async fn edit(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(viewer): Extension<Viewer>,
+    uri: Uri,
+    Path(id): Path<String>,
+    multipart: Upload,
+) -> Result<Response, WebError> {
+    let id = product_id(&id)?;
+    let Some(me) = viewer.0.clone() else {
+        return Ok(login_redirect(&uri));
+    };
+    // Who may act is decided before the body is read: a stranger's form (or upload) is
+    // refused as such, whatever it holds, and never read.
+    if let Err(e) = state.products.may_change(&me.actor, id, None).await {
+        return failure(e, &uri);
+    }
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(response) => return Ok(response),
+    };
+    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let input = form.input()?;
+    let result = state
+        .products
+        .edit(
+            &me.actor,
+            id,
+            input,
+            form.image.clone(),
+            form.rows(),
+            form.revision(),
+        )
+        .await;
+    let shown_again = match result {
+        Ok(product) => {
+            session::push_flash(&session, "Product saved.").await;
+            return Ok(see_other(&format!("/products/{}", product.id)));
+        }
+        Err(ProductError::InvalidEdit(errors)) => ShownAgain::Invalid(errors),
+        Err(ProductError::Conflict) => ShownAgain::Conflict,
+        Err(e) => return failure(e, &uri),
+    };
+    let page = (&state, &session, &viewer, &uri);
+    edit_form_again(page, &me.actor, id, &form, shown_again).await
+}
+
+/// Why an edit form comes back unsaved.
+enum ShownAgain {
+    Invalid(EditErrors),
+    /// Someone else changed the product since the form was filled in.
+    Conflict,
+}
+
+/// The edit form again, as the product is now, with what was typed into it.
+async fn edit_form_again(
+    (state, session, viewer, uri): (&AppState, &Session, &Viewer, &Uri),
+    actor: &Actor,
+    id: ProductId,
+    form: &ProductForm,
+    why: ShownAgain,
+) -> Result<Response, WebError> {
+    let product = match state.products.get(Some(actor), id).await {
+        Ok(product) => product,
+        Err(e) => return failure(e, uri),
+    };
+    let (fields, rows, conflict) = match why {
+        ShownAgain::Invalid(EditErrors { fields, rows }) => (fields, rows, None),
+        ShownAgain::Conflict => (FieldErrors::new(), Vec::new(), Some(CONFLICT)),
+    };
+    let row_views = form
+        .versions
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(at, (index, row))| RowView {
+            id: row.id.clone(),
+            number: row.number.clone(),
+            name: row.name.clone(),
+            is_current: form.current.as_deref() == Some(index.to_string().as_str()),
+            delete: row.delete,
+            errors: rows.get(at).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let chrome = Chrome::build(state, session, viewer).await?;
+    let Some(mut page) = edit_page(chrome, actor, &product, row_views, categories(state).await?)
+    else {
+        return Err(WebError::Forbidden);
+    };
+    // Show what was sent, so nothing typed is lost.
+    for (typed, shown) in [
+        (&form.name, &mut page.name),
+        (&form.description, &mut page.description),
+        (&form.category, &mut page.category),
+        (&form.price, &mut page.price),
+    ] {
+        if let Some(value) = typed {
+            shown.clone_from(value);
+        }
+    }
+    // After someone else's change the flag shows the product as it is now.
+    if conflict.is_none()
+        && let Some(v) = form.input()?.is_published
+    {
+        page.is_published = v;
+    }
+    page.errors = fields.renamed("category_id", "category");
+    page.conflict = conflict;
+    let status = if conflict.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(status, &page)
+}
