@@ -15,7 +15,9 @@ use catalog_domain::Timestamp;
 use catalog_domain::ports::{Random, TokenSigner};
 use tower_sessions::cookie::{Cookie, SameSite};
 
+use crate::rate_limit::{Attempt, ClientIp, RetryAfter, email_key};
 use crate::settings::Settings;
+use crate::state::AppState;
 
 const PURPOSE: &str = "device";
 /// A device stays known for a year after its last sign-in.
@@ -119,23 +121,71 @@ impl DeviceTokens {
     }
 }
 
-/// Adds to `response` (a successful sign-in to the account of `email_key`) the cookie
-/// that makes this device known to the account.
-pub fn remember(
-    response: &mut axum::response::Response,
-    (ports, settings): (&catalog_domain::services::Ports, &Settings),
-    devices: &DeviceTokens,
-    email_key: &str,
+/// What both sign-in doors (the page and the API) do around the password check: find
+/// whether this device knows the account, hold the attempt under its limits while the
+/// password is checked, and after a success make the device known.
+pub struct SignInGate<'a> {
+    state: &'a AppState,
+    devices: DeviceTokens,
+    account: String,
     now: Timestamp,
-) {
-    if let Some(cookie) = devices.after_sign_in(
-        ports.signer.as_ref(),
-        ports.random.as_ref(),
-        settings,
-        email_key,
-        now,
-    ) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    attempt: Option<Attempt<'a>>,
+}
+
+impl std::fmt::Debug for SignInGate<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The account is someone's address: it stays out of debug output.
+        f.debug_struct("SignInGate")
+            .field("pending", &self.attempt.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> SignInGate<'a> {
+    /// Starts an attempt to sign in to `email` from `ip`, or says how long to wait.
+    pub fn open(
+        state: &'a AppState,
+        headers: &HeaderMap,
+        ip: &ClientIp,
+        email: &str,
+    ) -> Result<Self, RetryAfter> {
+        let account = email_key(email);
+        let devices = DeviceTokens::from_headers(headers, &state.settings);
+        let now = state.ports.clock.now();
+        let device = devices.trusted_for(state.ports.signer.as_ref(), &account, now);
+        let attempt = state
+            .limits
+            .begin_sign_in(ip.key(), account.clone(), device)?;
+        Ok(Self {
+            state,
+            devices,
+            account,
+            now,
+            attempt: Some(attempt),
+        })
+    }
+
+    /// The password was not what failed (it was right, or the account is unconfirmed):
+    /// only wrong passwords count, and a success does not wipe earlier failures.
+    pub fn not_a_failure(&mut self) {
+        if let Some(attempt) = self.attempt.take() {
+            attempt.not_a_failure();
+        }
+    }
+
+    /// Adds to `response` (a successful sign-in) the cookie that makes this device
+    /// known to the account.
+    pub fn remember(&self, response: &mut axum::response::Response) {
+        let ports = &self.state.ports;
+        if let Some(cookie) = self.devices.after_sign_in(
+            ports.signer.as_ref(),
+            ports.random.as_ref(),
+            &self.state.settings,
+            &self.account,
+            self.now,
+        ) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
     }
 }
 

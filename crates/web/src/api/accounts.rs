@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use super::ApiUser;
 use super::body::JsonObject;
 use super::problem::Problem;
-use crate::device::DeviceTokens;
+use crate::device::SignInGate;
 use crate::rate_limit::{ClientIp, Limit, email_key};
 use crate::state::AppState;
 use crate::view::media_url;
@@ -176,17 +176,10 @@ pub async fn issue_token(
         return Err(Problem::validation(&errors));
     }
     // A client that signed in before keeps its device cookie, as a browser does.
-    let account = email_key(&email);
-    let devices = DeviceTokens::from_headers(&headers, &state.settings);
-    let now = state.ports.clock.now();
-    let device = devices.trusted_for(state.ports.signer.as_ref(), &account, now);
-    let attempt = state
-        .limits
-        .begin_sign_in(ip.key(), account.clone(), device)
-        .map_err(Problem::too_many)?;
+    let mut gate = SignInGate::open(&state, &headers, &ip, &email).map_err(Problem::too_many)?;
     let result = state.accounts.sign_in(&email, &password).await;
     if !matches!(result, Err(SignInError::InvalidCredentials)) {
-        attempt.not_a_failure();
+        gate.not_a_failure();
     }
     match result {
         Ok(signed) => {
@@ -198,8 +191,7 @@ pub async fn issue_token(
                 password_change_required: signed.password_change_required,
             };
             let mut response = (StatusCode::CREATED, Json(body)).into_response();
-            let wiring = (&state.ports, state.settings.as_ref());
-            crate::device::remember(&mut response, wiring, &devices, &account, now);
+            gate.remember(&mut response);
             Ok(response)
         }
         Err(SignInError::InvalidCredentials) => {

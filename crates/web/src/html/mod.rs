@@ -2,6 +2,7 @@
 //! shared pieces (who is looking, the layout's chrome, rendering) live here.
 
 mod accounts;
+pub(crate) mod page;
 pub(crate) mod products;
 
 use std::sync::Arc;
@@ -344,7 +345,7 @@ async fn media(
     headers: axum::http::HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Response, WebError> {
-    let caching = if key.starts_with("products/") {
+    let (caching, file) = if key.starts_with("products/") {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -358,30 +359,31 @@ async fn media(
             .map(|(_, actor)| actor)
             .or_else(|| viewer.0.as_ref().map(|me| &me.actor));
         match state.products.image(actor, &key).await {
-            Ok(ImageAudience::Everybody) => "public, max-age=3600",
-            Ok(ImageAudience::Some) => "private, max-age=3600",
+            Ok((ImageAudience::Everybody, file)) => ("public, max-age=3600", file),
+            Ok((ImageAudience::Some, file)) => ("private, max-age=3600", file),
             Err(ProductError::Unexpected(e)) => return Err(e.into()),
+            Err(ProductError::Media(e)) => return Err(WebError::Internal(e.to_string())),
             Err(_) => return Err(WebError::NotFound),
         }
     } else {
-        // Avatars are shown to their owner alone.
-        "private, max-age=3600"
+        match state.accounts.avatar(&key).await {
+            // Avatars are shown to their owner alone.
+            Ok(file) => ("private, max-age=3600", file),
+            Err(MediaError::NotFound) => return Err(WebError::NotFound),
+            Err(e) => return Err(WebError::Internal(e.to_string())),
+        }
     };
-    match state.ports.media.open(&key).await {
-        Ok(file) => Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(file.content_type),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static(caching)),
-            ],
-            file.bytes,
-        )
-            .into_response()),
-        Err(MediaError::NotFound) => Err(WebError::NotFound),
-        Err(e) => Err(WebError::Internal(e.to_string())),
-    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(file.content_type),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(caching)),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }
 
 /// The pages' routes, without the layers every page shares (see [`layers`]).

@@ -242,6 +242,15 @@ impl AccountsService {
         })
     }
 
+    /// The avatar stored under `key`. Avatars are shown to their owner alone; their
+    /// names are random.
+    ///
+    /// # Errors
+    /// [`MediaError::NotFound`] for no such file, [`MediaError::Io`].
+    pub async fn avatar(&self, key: &str) -> Result<crate::ports::StoredMedia, MediaError> {
+        self.ports.media.open(key).await
+    }
+
     /// Deactivates the account and ends its sessions and API tokens.
     ///
     /// # Errors

@@ -4,6 +4,7 @@
 use super::{ProductError, ProductsService, forbidden};
 use crate::access::{Actor, Field, ProductFacts, can_change, can_see};
 use crate::fields::FieldErrors;
+use crate::ports::{MediaError, StoredMedia};
 use crate::product::{Product, ProductId};
 
 /// Who may see a product image.
@@ -34,8 +35,8 @@ impl ProductsService {
         }
     }
 
-    /// Whether the viewer may see the product image stored under `key`, and whether
-    /// anybody may (then shared caches may keep it too).
+    /// The product image stored under `key`, for a viewer who may see its product, and
+    /// whether anybody may (then shared caches may keep it too).
     ///
     /// # Errors
     /// [`ProductError::NotFound`] when no product has the image or the viewer may not
@@ -44,7 +45,7 @@ impl ProductsService {
         &self,
         viewer: Option<&Actor>,
         key: &str,
-    ) -> Result<ImageAudience, ProductError> {
+    ) -> Result<(ImageAudience, StoredMedia), ProductError> {
         let facts = self
             .ports
             .products
@@ -54,11 +55,16 @@ impl ProductsService {
         if !can_see(viewer, &facts, self.public_browsing) {
             return Err(ProductError::NotFound);
         }
-        Ok(if can_see(None, &facts, self.public_browsing) {
+        let audience = if can_see(None, &facts, self.public_browsing) {
             ImageAudience::Everybody
         } else {
             ImageAudience::Some
-        })
+        };
+        match self.ports.media.open(key).await {
+            Ok(file) => Ok((audience, file)),
+            Err(MediaError::NotFound) => Err(ProductError::NotFound),
+            Err(e) => Err(ProductError::Media(e)),
+        }
     }
 
     /// Replaces the image.

@@ -408,6 +408,14 @@ impl ProductsService {
         Ok(Checked { update, errors })
     }
 
+    /// Every category, by name: what a product form offers.
+    ///
+    /// # Errors
+    /// [`ProductError::Unexpected`] when the database fails.
+    pub async fn categories(&self) -> Result<Vec<crate::product::Category>, ProductError> {
+        Ok(self.ports.categories.list().await?)
+    }
+
     /// Whether `actor` may change `field` of the product (any field, for `None`): what a
     /// request is refused on before its body is read, so that who may act is decided
     /// before what they sent is looked at.

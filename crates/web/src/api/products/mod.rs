@@ -309,9 +309,8 @@ pub async fn categories(
     _user: ApiUser,
 ) -> Result<Response, Problem> {
     let list: Vec<CategoryDoc> = state
-        .ports
-        .categories
-        .list()
+        .products
+        .categories()
         .await?
         .into_iter()
         .map(|c| CategoryDoc {

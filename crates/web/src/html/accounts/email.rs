@@ -1,21 +1,19 @@
 //! Changing the email address through a link to the new one.
 
-use super::shared::no_referrer;
-use crate::error::WebError;
-use crate::html::{
-    Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, login_redirect, render, see_other,
-};
-use crate::session::{self, DbSessionStore};
-use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Form};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::services::accounts::{ConfirmEmailChangeError, EmailChangeError, LinkError};
 use serde::Deserialize;
-use tower_sessions::Session;
+
+use super::shared::no_referrer;
+use crate::error::WebError;
+use crate::html::page::{CsrfForm, CsrfProtected, PageContext, SignedIn};
+use crate::html::{Chrome, ConfirmPage, CsrfOnly, see_other};
+use crate::session;
+
 #[derive(Template)]
 #[template(path = "email_change.html")]
 pub(super) struct EmailChangePage {
@@ -25,23 +23,14 @@ pub(super) struct EmailChangePage {
 }
 
 pub(super) async fn email_change_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: axum::http::Uri,
+    SignedIn { page, .. }: SignedIn,
 ) -> Result<Response, WebError> {
-    if viewer.0.is_none() {
-        return Ok(login_redirect(&uri));
-    }
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    render(
-        StatusCode::OK,
-        &EmailChangePage {
-            chrome,
-            new_email: String::new(),
-            errors: FieldErrors::new(),
-        },
-    )
+    page.render(StatusCode::OK, |chrome| EmailChangePage {
+        chrome,
+        new_email: String::new(),
+        errors: FieldErrors::new(),
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,17 +43,17 @@ pub(super) struct EmailChangeForm {
     password: String,
 }
 
+impl CsrfProtected for EmailChangeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 pub(super) async fn email_change(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: axum::http::Uri,
-    Form(form): Form<EmailChangeForm>,
+    SignedIn { page, me }: SignedIn,
+    CsrfForm(form): CsrfForm<EmailChangeForm>,
 ) -> Result<Response, WebError> {
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let state = &page.state;
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)
@@ -79,22 +68,20 @@ pub(super) async fn email_change(
     match result {
         Ok(()) => {
             session::push_flash(
-                &session,
+                &page.session,
                 "Check your email: we sent a confirmation link to the new address.",
             )
             .await;
             Ok(see_other("/users/profile"))
         }
         Err(EmailChangeError::Invalid(errors)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &EmailChangePage {
-                    chrome,
-                    new_email: form.new_email,
-                    errors,
-                },
-            )
+            let new_email = form.new_email;
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| EmailChangePage {
+                chrome,
+                new_email,
+                errors,
+            })
+            .await
         }
         Err(EmailChangeError::Hash(e)) => Err(e.into()),
         Err(EmailChangeError::Unexpected(e)) => Err(e.into()),
@@ -129,59 +116,48 @@ pub(super) fn email_change_failure(e: ConfirmEmailChangeError) -> Result<Respons
 }
 
 pub(super) async fn email_change_page(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    match state.accounts.check_email_change(&token).await {
-        Ok((_, new_email)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            let page = ConfirmPage {
+    match page.state.accounts.check_email_change(&token).await {
+        Ok((_, new_email)) => page
+            .render(StatusCode::OK, |chrome| ConfirmPage {
                 chrome,
                 heading: "Confirm your new email address".into(),
                 text: format!("Make {new_email} the address of your account."),
                 action: format!("/users/email-change/{token}"),
                 button: "Confirm this address",
-            };
-            render(StatusCode::OK, &page).map(no_referrer)
-        }
+            })
+            .await
+            .map(no_referrer),
         Err(e) => email_change_failure(e),
     }
 }
 
 pub(super) async fn email_change_confirm(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     Path(token): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let accounts = &page.state.accounts;
     // The account's own session confirming the change stays signed in; every other
     // one ends (see `confirm_email_change`).
-    let signed_in = session::user_id(&session).await?;
-    let keep = session
-        .id()
-        .map(|id| DbSessionStore::key(state.ports.signer.as_ref(), &id));
-    let (user, keep) = match state.accounts.check_email_change(&token).await {
+    let signed_in = page.viewer.0.as_ref().map(|me| me.user.id);
+    let (user, keep) = match accounts.check_email_change(&token).await {
         Ok((user, _)) => {
             let own = signed_in == Some(user.id);
-            (user, keep.filter(|_| own))
+            let keep = page.session_key().filter(|_| own);
+            (user, keep)
         }
         Err(e) => return email_change_failure(e),
     };
-    match state
-        .accounts
-        .confirm_email_change(&token, keep.clone())
-        .await
-    {
+    match accounts.confirm_email_change(&token, keep.clone()).await {
         Ok(_) => {
             tracing::info!(user = user.id.0, "email address changed");
             if keep.is_some() {
-                session.cycle_id().await?;
+                page.session.cycle_id().await?;
             }
-            session::push_flash(&session, "Your email address was changed.").await;
+            session::push_flash(&page.session, "Your email address was changed.").await;
             let to = if keep.is_some() {
                 "/users/profile"
             } else {

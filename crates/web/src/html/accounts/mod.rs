@@ -9,15 +9,14 @@ mod sign_in;
 mod verification;
 
 use askama::Template;
-use axum::Extension;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use tower_sessions::Session;
 
-use super::{Chrome, Viewer, render};
+use super::Chrome;
+use super::page::PageContext;
 use crate::error::WebError;
 use crate::state::AppState;
 use email::{email_change, email_change_confirm, email_change_form, email_change_page};
@@ -64,11 +63,7 @@ struct HomePage {
     chrome: Chrome,
 }
 
-async fn home(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    render(StatusCode::OK, &HomePage { chrome })
+async fn home(page: PageContext) -> Result<Response, WebError> {
+    page.render(StatusCode::OK, |chrome| HomePage { chrome })
+        .await
 }

@@ -1,20 +1,19 @@
 //! Password reset (generated passwords) and password change.
 
-use super::shared::{EmailForm, MessagePage};
-use crate::error::WebError;
-use crate::html::{Chrome, Viewer, check_csrf, login_redirect, render, see_other};
-use crate::rate_limit::{ClientIp, Limit, email_key};
-use crate::session::{self, DbSessionStore};
-use crate::state::AppState;
 use askama::Template;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Form};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::services::accounts::{PasswordChangeError, ResendError};
 use serde::Deserialize;
-use tower_sessions::Session;
+
+use super::shared::{EmailForm, MessagePage};
+use crate::error::WebError;
+use crate::html::page::{CsrfForm, CsrfProtected, PageContext, SignedIn};
+use crate::html::{Chrome, see_other};
+use crate::rate_limit::{ClientIp, Limit, email_key};
+use crate::session;
+
 #[derive(Template)]
 #[template(path = "password_reset.html")]
 pub(super) struct ResetPage {
@@ -23,30 +22,21 @@ pub(super) struct ResetPage {
     errors: FieldErrors,
 }
 
-pub(super) async fn reset_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    render(
-        StatusCode::OK,
-        &ResetPage {
-            chrome,
-            email: String::new(),
-            errors: FieldErrors::new(),
-        },
-    )
+pub(super) async fn reset_form(page: PageContext) -> Result<Response, WebError> {
+    page.render(StatusCode::OK, |chrome| ResetPage {
+        chrome,
+        email: String::new(),
+        errors: FieldErrors::new(),
+    })
+    .await
 }
 
 pub(super) async fn reset(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     ip: ClientIp,
-    Form(form): Form<EmailForm>,
+    CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let state = &page.state;
     state
         .limits
         .hit(Limit::ResetsByAddress, &ip.key())
@@ -61,39 +51,30 @@ pub(super) async fn reset(
             Ok(see_other("/users/password-reset/done"))
         }
         Err(ResendError::Invalid(errors)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ResetPage {
-                    chrome,
-                    email: form.email,
-                    errors,
-                },
-            )
+            let email = form.email;
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ResetPage {
+                chrome,
+                email,
+                errors,
+            })
+            .await
         }
         Err(ResendError::Hash(e)) => Err(e.into()),
         Err(ResendError::Unexpected(e)) => Err(e.into()),
     }
 }
 
-pub(super) async fn reset_done(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    render(
-        StatusCode::OK,
-        &MessagePage {
-            chrome,
-            heading: "Check your email",
-            paragraphs: vec![
-                "If an account uses that address, we have sent it a new password that works for one hour.",
-                "Your current password keeps working until you sign in with the new one.",
-            ],
-            action: Some(("/users/login", "Sign in")),
-        },
-    )
+pub(super) async fn reset_done(page: PageContext) -> Result<Response, WebError> {
+    page.render(StatusCode::OK, |chrome| MessagePage {
+        chrome,
+        heading: "Check your email",
+        paragraphs: vec![
+            "If an account uses that address, we have sent it a new password that works for one hour.",
+            "Your current password keeps working until you sign in with the new one.",
+        ],
+        action: Some(("/users/login", "Sign in")),
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -105,21 +86,14 @@ pub(super) struct PasswordChangePage {
 }
 
 pub(super) async fn password_change_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: axum::http::Uri,
+    SignedIn { page, me }: SignedIn,
 ) -> Result<Response, WebError> {
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    let page = PasswordChangePage {
+    page.render(StatusCode::OK, |chrome| PasswordChangePage {
         chrome,
         required: me.user.password_change_required,
         errors: FieldErrors::new(),
-    };
-    render(StatusCode::OK, &page)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,20 +108,17 @@ pub(super) struct PasswordChangeForm {
     new_password2: String,
 }
 
+impl CsrfProtected for PasswordChangeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 pub(super) async fn password_change(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: axum::http::Uri,
-    Form(form): Form<PasswordChangeForm>,
+    SignedIn { page, me }: SignedIn,
+    CsrfForm(form): CsrfForm<PasswordChangeForm>,
 ) -> Result<Response, WebError> {
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
-    let keep = session
-        .id()
-        .map(|id| DbSessionStore::key(state.ports.signer.as_ref(), &id));
+    let state = &page.state;
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)
@@ -159,7 +130,7 @@ pub(super) async fn password_change(
             &form.old_password,
             &form.new_password1,
             &form.new_password2,
-            keep,
+            page.session_key(),
         )
         .await;
     if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of("old_password").is_empty())
@@ -169,19 +140,20 @@ pub(super) async fn password_change(
     match result {
         Ok(()) => {
             // This session stays signed in, under a new id.
-            session.cycle_id().await?;
-            session::push_flash(&session, "Your password was changed.").await;
+            page.session.cycle_id().await?;
+            session::push_flash(&page.session, "Your password was changed.").await;
             tracing::info!(user = me.user.id.0, "password changed");
             Ok(see_other("/users/profile"))
         }
         Err(PasswordChangeError::Invalid(errors)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            let page = PasswordChangePage {
-                chrome,
-                required: me.user.password_change_required,
-                errors,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
+                PasswordChangePage {
+                    chrome,
+                    required: me.user.password_change_required,
+                    errors,
+                }
+            })
+            .await
         }
         Err(PasswordChangeError::Hash(e)) => Err(e.into()),
         Err(PasswordChangeError::Unexpected(e)) => Err(e.into()),

@@ -1,18 +1,16 @@
 //! The profile form, with the avatar upload.
 
 use crate::error::WebError;
-use crate::html::{Chrome, Viewer, check_csrf, login_redirect, media_url, render, see_other};
+use crate::html::page::SignedIn;
+use crate::html::{Chrome, media_url, see_other};
 use crate::session;
-use crate::state::AppState;
 use askama::Template;
-use axum::Extension;
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::services::accounts::{ProfileError, ProfileInput};
 use catalog_domain::user::Country;
-use tower_sessions::Session;
 #[derive(Template)]
 #[template(path = "profile.html")]
 pub(super) struct ProfilePage {
@@ -34,18 +32,9 @@ pub(super) fn countries() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-pub(super) async fn profile_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: axum::http::Uri,
-) -> Result<Response, WebError> {
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
+pub(super) async fn profile_form(SignedIn { page, me }: SignedIn) -> Result<Response, WebError> {
     let u = &me.user;
-    let page = ProfilePage {
+    page.render(StatusCode::OK, |chrome| ProfilePage {
         chrome,
         email: u.email.to_string(),
         first_name: u.first_name.as_str().to_owned(),
@@ -59,8 +48,8 @@ pub(super) async fn profile_form(
         avatar_url: u.avatar.as_deref().map(media_url),
         countries: countries(),
         errors: FieldErrors::new(),
-    };
-    render(StatusCode::OK, &page)
+    })
+    .await
 }
 
 /// The profile form as sent (multipart, with an optional file).
@@ -101,15 +90,9 @@ pub(super) async fn read_profile_form(mut multipart: Multipart) -> Result<Profil
 }
 
 pub(super) async fn profile(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: axum::http::Uri,
+    SignedIn { page, me }: SignedIn,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
     let multipart = multipart.map_err(|_| {
         WebError::BadRequest("The profile form must be sent as multipart/form-data.")
     })?;
@@ -117,25 +100,26 @@ pub(super) async fn profile(
         Ok(form) => form,
         Err(e) => return Ok(crate::html::too_large_or(e)),
     };
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    // The token travels inside the multipart body, so it is checked here.
+    page.check_csrf(&form.csrf_token).await?;
     let input = ProfileInput {
         first_name: &form.first_name,
         last_name: &form.last_name,
         phone: &form.phone,
         country: &form.country,
     };
-    match state
+    match page
+        .state
         .accounts
         .save_profile(me.user.id, input, form.avatar)
         .await
     {
         Ok(_) => {
-            session::push_flash(&session, "Profile saved.").await;
+            session::push_flash(&page.session, "Profile saved.").await;
             Ok(see_other("/users/profile"))
         }
         Err(ProfileError::Invalid(errors)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            let page = ProfilePage {
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ProfilePage {
                 chrome,
                 email: me.user.email.to_string(),
                 first_name: form.first_name,
@@ -145,8 +129,8 @@ pub(super) async fn profile(
                 avatar_url: me.user.avatar.as_deref().map(media_url),
                 countries: countries(),
                 errors,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            })
+            .await
         }
         Err(ProfileError::Media(e)) => Err(WebError::Internal(e.to_string())),
         Err(ProfileError::Unexpected(e)) => Err(e.into()),

@@ -1,19 +1,18 @@
 //! Registration.
 
-use super::shared::MessagePage;
-use crate::error::WebError;
-use crate::html::{Chrome, Viewer, check_csrf, render, see_other};
-use crate::rate_limit::{ClientIp, Limit};
-use crate::state::AppState;
 use askama::Template;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Form};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::services::accounts::RegisterError;
 use serde::Deserialize;
-use tower_sessions::Session;
+
+use super::shared::MessagePage;
+use crate::error::WebError;
+use crate::html::page::{CsrfForm, CsrfProtected, PageContext};
+use crate::html::{Chrome, see_other};
+use crate::rate_limit::{ClientIp, Limit};
+
 #[derive(Template)]
 #[template(path = "register.html")]
 pub(super) struct RegisterPage {
@@ -34,30 +33,27 @@ pub(super) struct RegisterForm {
     password2: String,
 }
 
-pub(super) async fn register_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    render(
-        StatusCode::OK,
-        &RegisterPage {
-            chrome,
-            email: String::new(),
-            errors: FieldErrors::new(),
-        },
-    )
+impl CsrfProtected for RegisterForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub(super) async fn register_form(page: PageContext) -> Result<Response, WebError> {
+    page.render(StatusCode::OK, |chrome| RegisterPage {
+        chrome,
+        email: String::new(),
+        errors: FieldErrors::new(),
+    })
+    .await
 }
 
 pub(super) async fn register(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     ip: ClientIp,
-    Form(form): Form<RegisterForm>,
+    CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let state = &page.state;
     state
         .limits
         .hit(Limit::SignUpsByAddress, &ip.key())
@@ -72,37 +68,28 @@ pub(super) async fn register(
             Ok(see_other("/users/register/done"))
         }
         Err(RegisterError::Invalid(errors)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &RegisterPage {
-                    chrome,
-                    email: form.email,
-                    errors,
-                },
-            )
+            let email = form.email;
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| RegisterPage {
+                chrome,
+                email,
+                errors,
+            })
+            .await
         }
         Err(RegisterError::Hash(e)) => Err(e.into()),
         Err(RegisterError::Unexpected(e)) => Err(e.into()),
     }
 }
 
-pub(super) async fn register_done(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    render(
-        StatusCode::OK,
-        &MessagePage {
-            chrome,
-            heading: "Check your email",
-            paragraphs: vec![
-                "If the address can be registered, a message with a confirmation link is on its way. Open the link to activate your account.",
-                "Nothing arrived after a few minutes? Look in your spam folder, or sign in to have the link sent again.",
-            ],
-            action: Some(("/users/login", "Sign in")),
-        },
-    )
+pub(super) async fn register_done(page: PageContext) -> Result<Response, WebError> {
+    page.render(StatusCode::OK, |chrome| MessagePage {
+        chrome,
+        heading: "Check your email",
+        paragraphs: vec![
+            "If the address can be registered, a message with a confirmation link is on its way. Open the link to activate your account.",
+            "Nothing arrived after a few minutes? Look in your spam folder, or sign in to have the link sent again.",
+        ],
+        action: Some(("/users/login", "Sign in")),
+    })
+    .await
 }

@@ -33,3 +33,9 @@ pub(super) struct EmailForm {
     #[serde(default)]
     pub(super) email: String,
 }
+
+impl crate::html::page::CsrfProtected for EmailForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}

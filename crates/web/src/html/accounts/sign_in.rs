@@ -1,20 +1,18 @@
 //! Signing in and out.
 
-use crate::device::DeviceTokens;
+use crate::device::SignInGate;
 use crate::error::WebError;
-use crate::html::{Chrome, CsrfOnly, Viewer, check_csrf, render, safe_next, see_other};
-use crate::rate_limit::{ClientIp, email_key};
+use crate::html::page::{CsrfForm, CsrfProtected, PageContext};
+use crate::html::{Chrome, CsrfOnly, safe_next, see_other};
+use crate::rate_limit::ClientIp;
 use crate::session;
-use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::{Extension, Form};
 use catalog_domain::services::accounts::SignInError;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -33,23 +31,18 @@ pub(super) struct NextQuery {
 }
 
 pub(super) async fn login_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     Query(query): Query<NextQuery>,
 ) -> Result<Response, WebError> {
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
     let next = safe_next(&query.next).unwrap_or_default().to_owned();
-    render(
-        StatusCode::OK,
-        &LoginPage {
-            chrome,
-            email: String::new(),
-            next,
-            error: None,
-            unverified: false,
-        },
-    )
+    page.render(StatusCode::OK, |chrome| LoginPage {
+        chrome,
+        email: String::new(),
+        next,
+        error: None,
+        unverified: false,
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,31 +57,28 @@ pub(super) struct LoginForm {
     next: String,
 }
 
+impl CsrfProtected for LoginForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 pub(super) async fn login(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     ip: ClientIp,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
-    let account = email_key(&form.email);
-    let devices = DeviceTokens::from_headers(&headers, &state.settings);
-    let now = state.ports.clock.now();
-    let device = devices.trusted_for(state.ports.signer.as_ref(), &account, now);
-    let attempt = state
-        .limits
-        .begin_sign_in(ip.key(), account.clone(), device)
-        .map_err(WebError::TooManyRequests)?;
+    let state = &page.state;
+    let mut gate =
+        SignInGate::open(state, &headers, &ip, &form.email).map_err(WebError::TooManyRequests)?;
     let result = state.accounts.sign_in(&form.email, &form.password).await;
     if !matches!(result, Err(SignInError::InvalidCredentials)) {
-        // Only failures count, and a later success does not wipe earlier ones.
-        attempt.not_a_failure();
+        gate.not_a_failure();
     }
     let (error, unverified) = match result {
         Ok(signed) => {
-            session::sign_in(&session, signed.user.id).await?;
+            session::sign_in(&page.session, signed.user.id).await?;
             tracing::info!(user = signed.user.id.0, "signed in");
             let to = if signed.password_change_required {
                 "/users/password-change"
@@ -96,8 +86,7 @@ pub(super) async fn login(
                 safe_next(&form.next).unwrap_or("/products")
             };
             let mut response = see_other(to);
-            let wiring = (&state.ports, state.settings.as_ref());
-            crate::device::remember(&mut response, wiring, &devices, &account, now);
+            gate.remember(&mut response);
             return Ok(response);
         }
         Err(SignInError::InvalidCredentials) => {
@@ -117,27 +106,18 @@ pub(super) async fn login(
         Err(SignInError::Hash(e)) => return Err(e.into()),
         Err(SignInError::Unexpected(e)) => return Err(e.into()),
     };
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
     let next = safe_next(&form.next).unwrap_or_default().to_owned();
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &LoginPage {
-            chrome,
-            email: form.email,
-            next,
-            error: Some(error),
-            unverified,
-        },
-    )
+    page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| LoginPage {
+        chrome,
+        email: form.email,
+        next,
+        error: Some(error),
+        unverified,
+    })
+    .await
 }
 
-pub(super) async fn logout(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    Form(form): Form<CsrfOnly>,
-) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
-    session::sign_out(&session).await?;
+pub(super) async fn logout(page: PageContext, _: CsrfForm<CsrfOnly>) -> Result<Response, WebError> {
+    session::sign_out(&page.session).await?;
     Ok(see_other("/"))
 }

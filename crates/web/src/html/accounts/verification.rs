@@ -1,19 +1,19 @@
 //! Confirming the address from the mailed link, and sending the link again.
 
-use super::shared::{EmailForm, no_referrer};
-use crate::error::WebError;
-use crate::html::{Chrome, ConfirmPage, CsrfOnly, Viewer, check_csrf, render, see_other};
-use crate::rate_limit::{Limit, email_key};
-use crate::session;
-use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Form};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::services::accounts::{LinkError, ResendError, Verification};
-use tower_sessions::Session;
+
+use super::shared::{EmailForm, no_referrer};
+use crate::error::WebError;
+use crate::html::page::{CsrfForm, PageContext};
+use crate::html::{Chrome, ConfirmPage, CsrfOnly, see_other};
+use crate::rate_limit::{Limit, email_key};
+use crate::session;
+
 #[derive(Template)]
 #[template(path = "link_invalid.html")]
 pub(super) struct LinkInvalidPage<'a> {
@@ -30,36 +30,29 @@ pub(super) fn link_reason(e: &LinkError) -> &'static str {
     }
 }
 
-pub(super) async fn link_invalid(
-    state: &AppState,
-    session: &Session,
-    viewer: &Viewer,
-    e: &LinkError,
-) -> Result<Response, WebError> {
+async fn link_invalid(page: &PageContext, e: &LinkError) -> Result<Response, WebError> {
     if let LinkError::Unexpected(cause) = e {
         return Err(WebError::Unavailable(cause.to_string()));
     }
-    let chrome = Chrome::build(state, session, viewer).await?;
-    let page = LinkInvalidPage {
+    page.render(StatusCode::BAD_REQUEST, |chrome| LinkInvalidPage {
         chrome,
         reason: link_reason(e),
         email: String::new(),
         errors: FieldErrors::new(),
-    };
-    render(StatusCode::BAD_REQUEST, &page).map(no_referrer)
+    })
+    .await
+    .map(no_referrer)
 }
 
 /// Shows a confirm button; a GET never changes anything (mail scanners open links).
 pub(super) async fn verify_page(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    match state.accounts.check_verification(&token).await {
-        Ok(Verification::Pending(user)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            let page = ConfirmPage {
+    let settings = &page.state.settings;
+    match page.state.accounts.check_verification(&token).await {
+        Ok(Verification::Pending(user)) => page
+            .render(StatusCode::OK, |chrome| ConfirmPage {
                 chrome,
                 heading: "Confirm your email address".into(),
                 text: format!(
@@ -68,47 +61,41 @@ pub(super) async fn verify_page(
                 ),
                 action: format!("/users/verify/{token}"),
                 button: "Confirm my email",
-            };
-            render(StatusCode::OK, &page).map(no_referrer)
-        }
+            })
+            .await
+            .map(no_referrer),
         Ok(Verification::AlreadyVerified) => Ok(no_referrer(see_other(
-            &state.settings.redirect_if_already_verified,
+            &settings.redirect_if_already_verified,
         ))),
-        Err(e) => link_invalid(&state, &session, &viewer, &e).await,
+        Err(e) => link_invalid(&page, &e).await,
     }
 }
 
 pub(super) async fn verify(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     Path(token): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
-    match state.accounts.confirm_email(&token).await {
+    let settings = &page.state.settings;
+    match page.state.accounts.confirm_email(&token).await {
         Ok(Verification::Pending(user)) => {
-            session::sign_in(&session, user.id).await?;
-            session::push_flash(&session, "Your email address is confirmed. Welcome!").await;
+            session::sign_in(&page.session, user.id).await?;
+            session::push_flash(&page.session, "Your email address is confirmed. Welcome!").await;
             tracing::info!(user = user.id.0, "email confirmed; signed in");
-            Ok(no_referrer(see_other(
-                &state.settings.redirect_after_verify,
-            )))
+            Ok(no_referrer(see_other(&settings.redirect_after_verify)))
         }
         Ok(Verification::AlreadyVerified) => Ok(no_referrer(see_other(
-            &state.settings.redirect_if_already_verified,
+            &settings.redirect_if_already_verified,
         ))),
-        Err(e) => link_invalid(&state, &session, &viewer, &e).await,
+        Err(e) => link_invalid(&page, &e).await,
     }
 }
 
 pub(super) async fn resend(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    Form(form): Form<EmailForm>,
+    page: PageContext,
+    CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    let state = &page.state;
     state
         .limits
         .hit(Limit::ResendsByEmail, &email_key(&form.email))
@@ -116,21 +103,21 @@ pub(super) async fn resend(
     match state.accounts.resend_verification(&form.email).await {
         Ok(()) => {
             session::push_flash(
-                &session,
+                &page.session,
                 "If that address is waiting for confirmation, a new link is on its way.",
             )
             .await;
             Ok(see_other("/users/register/done"))
         }
         Err(ResendError::Invalid(errors)) => {
-            let chrome = Chrome::build(&state, &session, &viewer).await?;
-            let page = LinkInvalidPage {
+            let email = form.email;
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| LinkInvalidPage {
                 chrome,
                 reason: "Enter the address you registered with.",
-                email: form.email,
+                email,
                 errors,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            })
+            .await
         }
         Err(ResendError::Hash(e)) => Err(e.into()),
         Err(ResendError::Unexpected(e)) => Err(e.into()),

@@ -1,21 +1,19 @@
 //! Browsing: the list of products a viewer may see, and a product's page.
 
 use askama::Template;
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use catalog_domain::PageRequest;
 use catalog_domain::access::{Actor, ProductFacts, PublishDenied, can_delete, editable_fields};
 use catalog_domain::product::{Product, Version};
 use catalog_domain::services::products::ProductDetail;
-use tower_sessions::Session;
 
 use crate::error::WebError;
-use crate::html::{Chrome, Viewer, render};
-use crate::state::AppState;
+use crate::html::Chrome;
 
-use super::shared::{actor, failure, owner_label, product_id};
+use super::shared::{failure, owner_label, product_id};
+use crate::html::page::PageContext;
 
 const PER_PAGE: u64 = 20;
 
@@ -38,9 +36,7 @@ impl ListPage<'_> {
 }
 
 pub(super) async fn list(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page_context: PageContext,
     uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
@@ -58,23 +54,24 @@ pub(super) async fn list(
             .ok_or(WebError::NotFound)?,
     };
     let request = PageRequest::new(page, PER_PAGE).ok_or(WebError::NotFound)?;
-    let found = match state.products.list(actor(&viewer), request).await {
+    let viewer = page_context.actor();
+    let found = match page_context.state.products.list(viewer, request).await {
         Ok(found) => found,
         Err(e) => return failure(e, &uri),
     };
     if found.items.is_empty() && page > 1 {
         return Err(WebError::NotFound);
     }
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    let page = ListPage {
-        chrome,
-        products: &found.items,
-        page,
-        pages: found.total.div_ceil(PER_PAGE).max(1),
-        total: found.total,
-        viewer: actor(&viewer),
-    };
-    render(StatusCode::OK, &page)
+    page_context
+        .render(StatusCode::OK, |chrome| ListPage {
+            chrome,
+            products: &found.items,
+            page,
+            pages: found.total.div_ceil(PER_PAGE).max(1),
+            total: found.total,
+            viewer,
+        })
+        .await
 }
 
 #[derive(Template)]
@@ -92,20 +89,18 @@ struct DetailPage<'a> {
 }
 
 pub(super) async fn detail(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    page: PageContext,
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let ProductDetail { product, versions } = match state.products.detail(actor(&viewer), id).await
-    {
+    let viewer = page.actor();
+    let ProductDetail { product, versions } = match page.state.products.detail(viewer, id).await {
         Ok(found) => found,
         Err(e) => return failure(e, &uri),
     };
     let facts = ProductFacts::from(&product);
-    let (can_edit, may_delete, lock_reason) = match actor(&viewer) {
+    let (can_edit, may_delete, lock_reason) = match viewer {
         Some(actor) => (
             !editable_fields(actor, &facts).is_empty(),
             can_delete(actor, &facts),
@@ -114,15 +109,15 @@ pub(super) async fn detail(
         ),
         None => (false, false, None),
     };
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    let page = DetailPage {
+    let owner = owner_label(viewer, &product);
+    page.render(StatusCode::OK, |chrome| DetailPage {
         chrome,
         product: &product,
         versions: &versions,
         can_edit,
         can_delete: may_delete,
         lock_reason,
-        owner: owner_label(actor(&viewer), &product),
-    };
-    render(StatusCode::OK, &page)
+        owner,
+    })
+    .await
 }

@@ -2,23 +2,22 @@
 //! again when it cannot be saved.
 
 use askama::Template;
-use axum::Extension;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, editable_fields};
 use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{Product, ProductId};
 use catalog_domain::services::products::{EditErrors, ProductDetail, ProductError};
-use tower_sessions::Session;
 
 use crate::error::WebError;
-use crate::html::{Chrome, Viewer, check_csrf, login_redirect, media_url, render, see_other};
+use crate::html::{Chrome, media_url, render, see_other};
 use crate::session;
 use crate::state::AppState;
 
 use super::form::ProductForm;
 use super::shared::{CONFLICT, failure, product_id};
+use crate::html::page::{PageContext, SignedIn};
 
 /// A row of the versions formset as the form shows it.
 struct RowView {
@@ -70,15 +69,16 @@ impl FormPage {
     }
 }
 
+/// The categories a product form offers, as (value, label).
 async fn categories(state: &AppState) -> Result<Vec<(String, String)>, WebError> {
-    Ok(state
-        .ports
-        .categories
-        .list()
-        .await?
-        .into_iter()
-        .map(|c| (c.id.0.to_string(), c.name.as_str().to_owned()))
-        .collect())
+    match state.products.categories().await {
+        Ok(all) => Ok(all
+            .into_iter()
+            .map(|c| (c.id.0.to_string(), c.name.as_str().to_owned()))
+            .collect()),
+        Err(ProductError::Unexpected(e)) => Err(e.into()),
+        Err(e) => Err(WebError::Internal(e.to_string())),
+    }
 }
 
 fn blank_row() -> RowView {
@@ -123,20 +123,12 @@ fn new_product_page(chrome: Chrome, categories: Vec<(String, String)>) -> FormPa
     }
 }
 
-pub(super) async fn new_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
-    uri: Uri,
-) -> Result<Response, WebError> {
-    if viewer.0.is_none() {
-        return Ok(login_redirect(&uri));
-    }
-    let page = new_product_page(
-        Chrome::build(&state, &session, &viewer).await?,
-        categories(&state).await?,
-    );
-    render(StatusCode::OK, &page)
+pub(super) async fn new_form(SignedIn { page, .. }: SignedIn) -> Result<Response, WebError> {
+    let categories = categories(&page.state).await?;
+    page.render(StatusCode::OK, |chrome| {
+        new_product_page(chrome, categories)
+    })
+    .await
 }
 
 type Upload = Result<Multipart, axum::extract::multipart::MultipartRejection>;
@@ -153,45 +145,41 @@ async fn read_form(multipart: Upload) -> Result<ProductForm, Response> {
 }
 
 pub(super) async fn create(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    SignedIn { page, me }: SignedIn,
     uri: Uri,
     multipart: Upload,
 ) -> Result<Response, WebError> {
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
     let form = match read_form(multipart).await {
         Ok(form) => form,
         Err(response) => return Ok(response),
     };
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    // The token travels inside the multipart body, so it is checked here.
+    page.check_csrf(&form.csrf_token).await?;
     let input = form.input()?;
-    match state
+    let created = page
+        .state
         .products
         .create(&me.actor, input, form.image.clone())
-        .await
-    {
+        .await;
+    match created {
         Ok(product) => {
-            session::push_flash(&session, "Product saved.").await;
+            session::push_flash(&page.session, "Product saved.").await;
             Ok(see_other(&format!("/products/{}", product.id)))
         }
         Err(ProductError::Invalid(errors)) => {
+            let categories = categories(&page.state).await?;
+            let is_published = form.input()?.is_published.unwrap_or(false);
             // Show what was sent, so nothing typed is lost.
-            let page = FormPage {
+            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| FormPage {
                 name: form.name.clone().unwrap_or_default(),
                 description: form.description.clone().unwrap_or_default(),
                 category: form.category.clone().unwrap_or_default(),
                 price: form.price.clone().unwrap_or_default(),
-                is_published: form.input()?.is_published.unwrap_or(false),
+                is_published,
                 errors: errors.renamed("category_id", "category"),
-                ..new_product_page(
-                    Chrome::build(&state, &session, &viewer).await?,
-                    categories(&state).await?,
-                )
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+                ..new_product_page(chrome, categories)
+            })
+            .await
         }
         Err(e) => failure(e, &uri),
     }
@@ -252,18 +240,13 @@ fn edit_page(
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    SignedIn { page, me }: SignedIn,
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
-    let ProductDetail { product, versions } = match state.products.detail(Some(&me.actor), id).await
-    {
+    let detail = page.state.products.detail(Some(&me.actor), id).await;
+    let ProductDetail { product, versions } = match detail {
         Ok(found) => found,
         Err(e) => return failure(e, &uri),
     };
@@ -279,38 +262,35 @@ pub(super) async fn edit_form(
         })
         .collect();
     rows.push(blank_row());
-    let chrome = Chrome::build(&state, &session, &viewer).await?;
-    match edit_page(chrome, &me.actor, &product, rows, categories(&state).await?) {
-        Some(page) => render(StatusCode::OK, &page),
+    let categories = categories(&page.state).await?;
+    let chrome = page.chrome().await?;
+    match edit_page(chrome, &me.actor, &product, rows, categories) {
+        Some(form) => render(StatusCode::OK, &form),
         None => Err(WebError::Forbidden),
     }
 }
 
 pub(super) async fn edit(
-    State(state): State<AppState>,
-    session: Session,
-    Extension(viewer): Extension<Viewer>,
+    SignedIn { page, me }: SignedIn,
     uri: Uri,
     Path(id): Path<String>,
     multipart: Upload,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let Some(me) = viewer.0.clone() else {
-        return Ok(login_redirect(&uri));
-    };
+    let products = &page.state.products;
     // Who may act is decided before the body is read: a stranger's form (or upload) is
     // refused as such, whatever it holds, and never read.
-    if let Err(e) = state.products.may_change(&me.actor, id, None).await {
+    if let Err(e) = products.may_change(&me.actor, id, None).await {
         return failure(e, &uri);
     }
     let form = match read_form(multipart).await {
         Ok(form) => form,
         Err(response) => return Ok(response),
     };
-    check_csrf(&state, &session, &viewer, &form.csrf_token).await?;
+    // The token travels inside the multipart body, so it is checked here.
+    page.check_csrf(&form.csrf_token).await?;
     let input = form.input()?;
-    let result = state
-        .products
+    let result = products
         .edit(
             &me.actor,
             id,
@@ -322,15 +302,14 @@ pub(super) async fn edit(
         .await;
     let shown_again = match result {
         Ok(product) => {
-            session::push_flash(&session, "Product saved.").await;
+            session::push_flash(&page.session, "Product saved.").await;
             return Ok(see_other(&format!("/products/{}", product.id)));
         }
         Err(ProductError::InvalidEdit(errors)) => ShownAgain::Invalid(errors),
         Err(ProductError::Conflict) => ShownAgain::Conflict,
         Err(e) => return failure(e, &uri),
     };
-    let page = (&state, &session, &viewer, &uri);
-    edit_form_again(page, &me.actor, id, &form, shown_again).await
+    edit_form_again((&page, &uri), &me.actor, id, &form, shown_again).await
 }
 
 /// Why an edit form comes back unsaved.
@@ -342,13 +321,13 @@ enum ShownAgain {
 
 /// The edit form again, as the product is now, with what was typed into it.
 async fn edit_form_again(
-    (state, session, viewer, uri): (&AppState, &Session, &Viewer, &Uri),
+    (page, uri): (&PageContext, &Uri),
     actor: &Actor,
     id: ProductId,
     form: &ProductForm,
     why: ShownAgain,
 ) -> Result<Response, WebError> {
-    let product = match state.products.get(Some(actor), id).await {
+    let product = match page.state.products.get(Some(actor), id).await {
         Ok(product) => product,
         Err(e) => return failure(e, uri),
     };
@@ -370,9 +349,9 @@ async fn edit_form_again(
             errors: rows.get(at).cloned().unwrap_or_default(),
         })
         .collect();
-    let chrome = Chrome::build(state, session, viewer).await?;
-    let Some(mut page) = edit_page(chrome, actor, &product, row_views, categories(state).await?)
-    else {
+    let categories = categories(&page.state).await?;
+    let chrome = page.chrome().await?;
+    let Some(mut page) = edit_page(chrome, actor, &product, row_views, categories) else {
         return Err(WebError::Forbidden);
     };
     // Show what was sent, so nothing typed is lost.

@@ -7,11 +7,7 @@ use catalog_domain::product::{Product, ProductId};
 use catalog_domain::services::products::ProductError;
 
 use crate::error::WebError;
-use crate::html::{Viewer, login_redirect};
-
-pub(super) fn actor(viewer: &Viewer) -> Option<&Actor> {
-    viewer.0.as_ref().map(|me| &me.actor)
-}
+use crate::html::login_redirect;
 
 /// A product id in a path; anything else is a page that does not exist.
 pub(super) fn product_id(raw: &str) -> Result<ProductId, WebError> {
