@@ -422,6 +422,53 @@ async fn the_openapi_document_describes_the_api() {
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Each request body is documented by the type that parses it.
+    let schemas = &doc["components"]["schemas"];
+    for (path, schema, required) in [
+        (
+            "/api/v1/auth/register",
+            "Credentials",
+            &["email", "password"][..],
+        ),
+        (
+            "/api/v1/auth/token",
+            "Credentials",
+            &["email", "password"][..],
+        ),
+        ("/api/v1/auth/verify", "VerifyBody", &["token"][..]),
+        ("/api/v1/auth/password-reset", "ResetBody", &["email"][..]),
+        (
+            "/api/v1/users/me/password",
+            "PasswordChangeBody",
+            &["old_password", "new_password"][..],
+        ),
+    ] {
+        let body = &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"];
+        assert_eq!(
+            body["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{path}"
+        );
+        let mut listed: Vec<&str> = schemas[schema]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        listed.sort_unstable();
+        let mut expected = required.to_vec();
+        expected.sort_unstable();
+        assert_eq!(listed, expected, "{schema}");
+        assert_eq!(
+            schemas[schema]["properties"].as_object().unwrap().len(),
+            required.len(),
+            "{schema}"
+        );
+    }
+    let profile = schemas["ProfileBody"]["properties"].as_object().unwrap();
+    let mut keys: Vec<&str> = profile.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["country", "first_name", "last_name", "phone"]);
     let (status, _, headers) = get(&app, "/api/v1/nothing-here", None).await;
     assert_eq!(
         (status, headers["content-type"].to_str().unwrap()),

@@ -719,6 +719,54 @@ async fn the_openapi_document_describes_the_product_endpoints() {
     assert!(patch["404"]["content"]["application/json"].is_null());
     let page = &doc["paths"]["/api/v1/products"]["get"]["parameters"][0];
     assert_eq!(page["schema"]["minimum"], 1, "{page}");
+    // The request bodies are documented by the types that parse them: every key the
+    // endpoints read, with its JSON type, none required.
+    let schemas = &doc["components"]["schemas"];
+    for (schema, keys) in [
+        (
+            "ProductBody",
+            &[
+                ("name", "string"),
+                ("description", "string"),
+                ("category_id", "integer"),
+                ("price", "string"),
+                ("is_published", "boolean"),
+            ][..],
+        ),
+        (
+            "VersionBody",
+            &[
+                ("number", "string"),
+                ("name", "string"),
+                ("is_current", "boolean"),
+            ][..],
+        ),
+    ] {
+        let properties = schemas[schema]["properties"].as_object().unwrap();
+        assert_eq!(properties.len(), keys.len(), "{schema}: {properties:?}");
+        for (key, kind) in keys {
+            let types = &properties[*key]["type"];
+            assert_eq!(types[0], *kind, "{schema}.{key}: {types}");
+        }
+        assert!(
+            schemas[schema]["required"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+            "{schema}"
+        );
+    }
+    for (path, method, schema) in [
+        ("/api/v1/products", "post", "ProductBody"),
+        ("/api/v1/products/{id}", "patch", "ProductBody"),
+        ("/api/v1/products/{id}/versions", "post", "VersionBody"),
+    ] {
+        let body = &doc["paths"][path][method]["requestBody"]["content"]["application/json"];
+        assert_eq!(
+            body["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{method} {path}"
+        );
+    }
     // A wrong method is a problem document too, and says what is allowed.
     let r = app
         .client

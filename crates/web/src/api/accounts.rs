@@ -1,5 +1,9 @@
 //! Account endpoints of SPEC §5.
 
+// A problem document is built at most once per failed request and handed straight to the
+// response; boxing it would cost more than it saves.
+#![allow(clippy::result_large_err)]
+
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -13,11 +17,11 @@ use catalog_domain::services::accounts::{
     SignInError, Verification,
 };
 use catalog_domain::user::User;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ApiUser;
-use super::body::JsonObject;
+use super::body::{Body, Sent};
 use super::problem::Problem;
 use crate::device::SignInGate;
 use crate::rate_limit::{ClientIp, Limit, email_key};
@@ -94,25 +98,95 @@ async fn me_of(state: &AppState, user: &User) -> Result<Me, Problem> {
     })
 }
 
+/// Who is registering, or signing in for a token.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    email: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    password: Sent<String>,
+}
+
+impl Credentials {
+    fn read(self) -> Result<(String, String), Problem> {
+        let mut errors = FieldErrors::new();
+        let email = self.email.required("email", &mut errors);
+        let password = self.password.required("password", &mut errors);
+        checked((email, password), &errors)
+    }
+}
+
+/// The token of a verification mail.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VerifyBody {
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    token: Sent<String>,
+}
+
+/// Whose password to reset.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetBody {
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    email: Sent<String>,
+}
+
+/// Any of the profile's fields; those not sent keep their values.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProfileBody {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    first_name: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    last_name: Sent<String>,
+    /// International (`+…`) or national to the country.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    phone: Sent<String>,
+    /// ISO 3166-1 alpha-2, such as `DE`; empty for none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    country: Sent<String>,
+}
+
+/// The current password and the new one.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChangeBody {
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    old_password: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    new_password: Sent<String>,
+}
+
+/// `value` if no field was wrong, else the 422 naming them.
+fn checked<T>(value: T, errors: &FieldErrors) -> Result<T, Problem> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
 fn accepted() -> Response {
     (StatusCode::ACCEPTED, Json(Status { status: "accepted" })).into_response()
 }
 
 /// Register; the answer is the same whether or not the address exists.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
-    request_body(content = Object, description = "`{email, password}`"),
+    request_body = Credentials,
     responses((status = 202, body = Status), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
     ip: ClientIp,
-    body: JsonObject,
+    Body(body): Body<Credentials>,
 ) -> Result<Response, Problem> {
-    let mut errors = FieldErrors::new();
-    let email = body.required("email", &mut errors);
-    let password = body.required("password", &mut errors);
-    if !errors.is_empty() {
-        return Err(Problem::validation(&errors));
-    }
+    let (email, password) = body.read()?;
     state
         .limits
         .hit(Limit::SignUpsByAddress, &ip.key())
@@ -129,17 +203,14 @@ pub async fn register(
 
 /// Confirm an address with the token from the verification mail.
 #[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth",
-    request_body(content = Object, description = "`{token}`"),
+    request_body = VerifyBody,
     responses((status = 200, body = Status), (status = 400, body = Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
-    body: JsonObject,
+    Body(body): Body<VerifyBody>,
 ) -> Result<Json<Status>, Problem> {
     let mut errors = FieldErrors::new();
-    let token = body.required("token", &mut errors);
-    if !errors.is_empty() {
-        return Err(Problem::validation(&errors));
-    }
+    let token = checked(body.token.required("token", &mut errors), &errors)?;
     match state.accounts.confirm_email(&token).await {
         Ok(Verification::Pending(_)) => Ok(Json(Status { status: "verified" })),
         Ok(Verification::AlreadyVerified) => Ok(Json(Status {
@@ -161,20 +232,15 @@ pub async fn verify(
 
 /// Exchange email and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
-    request_body(content = Object, description = "`{email, password}`"),
+    request_body = Credentials,
     responses((status = 201, body = TokenIssued), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem)))]
 pub async fn issue_token(
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,
-    body: JsonObject,
+    Body(body): Body<Credentials>,
 ) -> Result<Response, Problem> {
-    let mut errors = FieldErrors::new();
-    let email = body.required("email", &mut errors);
-    let password = body.required("password", &mut errors);
-    if !errors.is_empty() {
-        return Err(Problem::validation(&errors));
-    }
+    let (email, password) = body.read()?;
     // A client that signed in before keeps its device cookie, as a browser does.
     let mut gate = SignInGate::open(&state, &headers, &ip, &email).map_err(Problem::too_many)?;
     let result = state.accounts.sign_in(&email, &password).await;
@@ -225,18 +291,15 @@ pub async fn revoke_token(
 
 /// Ask for a generated password; the answer is the same for unknown addresses.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
-    request_body(content = Object, description = "`{email}`"),
+    request_body = ResetBody,
     responses((status = 202, body = Status), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn password_reset(
     State(state): State<AppState>,
     ip: ClientIp,
-    body: JsonObject,
+    Body(body): Body<ResetBody>,
 ) -> Result<Response, Problem> {
     let mut errors = FieldErrors::new();
-    let email = body.required("email", &mut errors);
-    if !errors.is_empty() {
-        return Err(Problem::validation(&errors));
-    }
+    let email = checked(body.email.required("email", &mut errors), &errors)?;
     state
         .limits
         .hit(Limit::ResetsByAddress, &ip.key())
@@ -262,33 +325,34 @@ pub async fn me(State(state): State<AppState>, me: ApiUser) -> Result<Json<Me>, 
 
 /// Change any of `first_name, last_name, phone, country`.
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
-    request_body(content = Object, description = "any of `{first_name, last_name, phone, country}`"),
+    request_body = ProfileBody,
     responses((status = 200, body = Me), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_me(
     State(state): State<AppState>,
     me: ApiUser,
-    body: JsonObject,
+    Body(body): Body<ProfileBody>,
 ) -> Result<Json<Me>, Problem> {
     let u = &me.user;
     let mut errors = FieldErrors::new();
     let first_name = body
-        .string("first_name", &mut errors)
+        .first_name
+        .take("first_name", &mut errors)
         .unwrap_or_else(|| u.first_name.as_str().to_owned());
     let last_name = body
-        .string("last_name", &mut errors)
+        .last_name
+        .take("last_name", &mut errors)
         .unwrap_or_else(|| u.last_name.as_str().to_owned());
     let country = body
-        .string("country", &mut errors)
+        .country
+        .take("country", &mut errors)
         .unwrap_or_else(|| u.country.map(|c| c.code().to_owned()).unwrap_or_default());
-    let phone = body.string("phone", &mut errors).unwrap_or_else(|| {
+    let phone = body.phone.take("phone", &mut errors).unwrap_or_else(|| {
         u.phone
             .as_ref()
             .map(|p| p.e164().to_owned())
             .unwrap_or_default()
     });
-    if !errors.is_empty() {
-        return Err(Problem::validation(&errors));
-    }
+    checked((), &errors)?;
     let input = ProfileInput {
         first_name: &first_name,
         last_name: &last_name,
@@ -305,19 +369,17 @@ pub async fn update_me(
 
 /// Change the password; other sessions and every API token (this one too) end.
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])),
-    request_body(content = Object, description = "`{old_password, new_password}`"),
+    request_body = PasswordChangeBody,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(
     State(state): State<AppState>,
     me: ApiUser,
-    body: JsonObject,
+    Body(body): Body<PasswordChangeBody>,
 ) -> Result<StatusCode, Problem> {
     let mut errors = FieldErrors::new();
-    let old = body.required("old_password", &mut errors);
-    let new = body.required("new_password", &mut errors);
-    if !errors.is_empty() {
-        return Err(Problem::validation(&errors));
-    }
+    let old = body.old_password.required("old_password", &mut errors);
+    let new = body.new_password.required("new_password", &mut errors);
+    checked((), &errors)?;
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)

@@ -1,10 +1,17 @@
-//! Reading JSON request bodies field by field, so that a wrong type is a 422 naming the
-//! field, and unknown or read-only keys are ignored.
+//! Reading JSON request bodies. Each endpoint's body is one serde struct, which is also
+//! its OpenAPI schema; its fields are [`Sent`], so that a value of the wrong type is not
+//! a failure of the whole body but a 422 naming that field (every such field at once),
+//! and unknown or read-only keys are ignored.
+
+// A problem document is built at most once per failed request and handed straight to the
+// response; boxing it would cost more than it saves.
+#![allow(clippy::result_large_err)]
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use catalog_domain::fields::FieldErrors;
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
 
 use super::problem::Problem;
@@ -77,47 +84,101 @@ pub fn is_json_media_type(content_type: &str) -> bool {
     subtype == "json" || (subtype.len() > "+json".len() && subtype.ends_with("+json"))
 }
 
-impl JsonObject {
-    /// A string field: `Ok(None)` when absent (or null), a field error for another type.
-    pub fn string(&self, field: &'static str, errors: &mut FieldErrors) -> Option<String> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                errors.add(field, "Expected a string.");
+/// A request body of type `T`: a JSON object read into the endpoint's body struct.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonObject(map) = JsonObject::from_request(request, state).await?;
+        Body::read(map)
+    }
+}
+
+impl<T: DeserializeOwned> Body<T> {
+    /// `map` as the body struct. Its fields are [`Sent`], which take any value, so this
+    /// fails only for a struct that forgot to make a field one.
+    pub fn read(map: Map<String, Value>) -> Result<Self, Problem> {
+        T::deserialize(Value::Object(map)).map(Body).map_err(|_| {
+            Problem::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid input",
+                "The body does not have the expected shape.",
+            )
+        })
+    }
+}
+
+/// One field of a request body as the client sent it. Absent and `null` are the same:
+/// the field was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Sent<T> {
+    #[default]
+    Absent,
+    Given(T),
+    /// Sent, but not as a `T`: its 422 says what was expected.
+    WrongType,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Sent<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Null => Sent::Absent,
+            value => T::deserialize(value).map_or(Sent::WrongType, Sent::Given),
+        })
+    }
+}
+
+/// What a field's 422 says a value of the wrong type should have been.
+pub trait Expected {
+    const EXPECTED: &'static str;
+}
+
+impl Expected for String {
+    const EXPECTED: &'static str = "Expected a string.";
+}
+
+impl Expected for i64 {
+    const EXPECTED: &'static str = "Expected an integer.";
+}
+
+impl Expected for bool {
+    const EXPECTED: &'static str = "Expected true or false.";
+}
+
+impl<T: Expected> Sent<T> {
+    /// The value if one was sent; a field error if it had the wrong type.
+    pub fn take(self, field: &'static str, errors: &mut FieldErrors) -> Option<T> {
+        self.take_or(field, T::EXPECTED, errors)
+    }
+
+    /// As [`Sent::take`], saying `expected` of a value of the wrong type.
+    pub fn take_or(
+        self,
+        field: &'static str,
+        expected: &'static str,
+        errors: &mut FieldErrors,
+    ) -> Option<T> {
+        match self {
+            Sent::Absent => None,
+            Sent::Given(value) => Some(value),
+            Sent::WrongType => {
+                errors.add(field, expected);
                 None
             }
         }
     }
 
-    /// An integer field: `None` when absent (or null), a field error for another type.
-    pub fn integer(&self, field: &'static str, errors: &mut FieldErrors) -> Option<i64> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
-            Some(_) => {
-                errors.add(field, "Expected an integer.");
-                None
-            }
-        }
-    }
-
-    /// A boolean field: `None` when absent (or null), a field error for another type.
-    pub fn boolean(&self, field: &'static str, errors: &mut FieldErrors) -> Option<bool> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(_) => {
-                errors.add(field, "Expected true or false.");
-                None
-            }
-        }
-    }
-
-    /// A required string field.
-    pub fn required(&self, field: &'static str, errors: &mut FieldErrors) -> String {
-        let value = self.string(field, errors);
-        if value.is_none() && !errors.iter().any(|(f, _)| f == field) {
+    /// The value, which must be sent.
+    pub fn required(self, field: &'static str, errors: &mut FieldErrors) -> T
+    where
+        T: Default,
+    {
+        let sent = matches!(self, Sent::Given(_));
+        let value = self.take(field, errors);
+        if value.is_none() && !sent && !errors.iter().any(|(f, _)| f == field) {
             errors.add(field, "This field is required.");
         }
         value.unwrap_or_default()
@@ -126,7 +187,67 @@ impl JsonObject {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_media_type;
+    use super::{Body, Sent, is_json_media_type};
+    use catalog_domain::fields::FieldErrors;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Sample {
+        #[serde(default)]
+        name: Sent<String>,
+        #[serde(default)]
+        count: Sent<i64>,
+        #[serde(default)]
+        flag: Sent<bool>,
+    }
+
+    fn sample(json: &str) -> Option<Sample> {
+        match serde_json::from_str(json) {
+            Ok(serde_json::Value::Object(map)) => Body::<Sample>::read(map).ok().map(|b| b.0),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn each_field_of_the_wrong_type_is_named_and_the_others_still_read() {
+        let Some(body) = sample(r#"{"name": 5, "count": 1.5, "flag": "yes", "other": []}"#) else {
+            panic!("an object is a body")
+        };
+        let mut errors = FieldErrors::new();
+        assert_eq!(body.name.take("name", &mut errors), None);
+        assert_eq!(body.count.take("count", &mut errors), None);
+        assert_eq!(body.flag.take("flag", &mut errors), None);
+        let named: Vec<_> = errors
+            .iter()
+            .map(|(f, m)| (f.to_owned(), m.to_owned()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("name".to_owned(), "Expected a string.".to_owned()),
+                ("count".to_owned(), "Expected an integer.".to_owned()),
+                ("flag".to_owned(), "Expected true or false.".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn null_is_not_sent_and_required_says_so() {
+        let Some(body) = sample(r#"{"name": null, "count": 9223372036854775807, "flag": false}"#)
+        else {
+            panic!("an object is a body")
+        };
+        let mut errors = FieldErrors::new();
+        assert_eq!(body.name.required("name", &mut errors), "");
+        assert_eq!(body.count.take("count", &mut errors), Some(i64::MAX));
+        assert_eq!(body.flag.take("flag", &mut errors), Some(false));
+        assert_eq!(errors.of("name"), ["This field is required."]);
+        assert_eq!(errors.iter().count(), 1);
+        let Some(big) = sample(r#"{"count": 9223372036854775808}"#) else {
+            panic!("an object is a body")
+        };
+        assert_eq!(big.count, Sent::WrongType);
+    }
 
     #[test]
     fn json_is_recognised_by_its_media_type_alone() {

@@ -10,9 +10,10 @@ use catalog_domain::access::{Actor, ProductFacts, PublishDenied, sees_owner_emai
 use catalog_domain::product::{Product, Version};
 use catalog_domain::services::products::ProductError;
 use chrono::SecondsFormat;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::body::Sent;
 use crate::api::problem::Problem;
 use crate::state::AppState;
 use crate::view::media_url;
@@ -86,26 +87,41 @@ pub struct CategoryDoc {
     pub(super) description: String,
 }
 
-/// The body of `POST /products` and `PATCH /products/{id}` (all optional for PATCH).
-/// Other keys (`id`, `owner`, `created_at`, …) are ignored.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+/// The body of `POST /products` and `PATCH /products/{id}` (all optional for PATCH):
+/// the parser of those requests and their schema. Other keys (`id`, `owner`,
+/// `created_at`, …) are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ProductBody {
-    name: Option<String>,
-    description: Option<String>,
-    category_id: Option<i64>,
-    #[schema(example = "199.99")]
-    price: Option<String>,
-    is_published: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(super) name: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(super) description: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub(super) category_id: Sent<i64>,
+    /// Exact decimal with at most two places, as a string.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "199.99")]
+    pub(super) price: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub(super) is_published: Sent<bool>,
 }
 
-/// The body of the version endpoints.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+/// The body of the version endpoints (all optional for PATCH).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct VersionBody {
-    number: Option<String>,
-    name: Option<String>,
-    is_current: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(super) number: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(super) name: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub(super) is_current: Sent<bool>,
 }
 
 pub(super) fn version_doc(v: &Version) -> VersionDoc<'_> {

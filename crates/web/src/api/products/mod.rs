@@ -19,7 +19,7 @@ use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::ProductId;
 use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput};
 
-use crate::api::body::JsonObject;
+use crate::api::body::{Body, JsonObject};
 use crate::api::problem::Problem;
 use crate::api::{ApiUser, MaybeApiUser};
 use crate::state::AppState;
@@ -72,7 +72,7 @@ fn positive(query: Option<&str>, field: &'static str, default: u64) -> Result<u6
     }
 }
 
-/// The product fields of a body, with a 422 for any of the wrong type.
+/// The product fields of a body, with a 422 naming each of the wrong type.
 struct Fields {
     name: Option<String>,
     description: Option<String>,
@@ -82,24 +82,19 @@ struct Fields {
 }
 
 impl Fields {
-    fn read(body: &JsonObject) -> Result<Self, Problem> {
+    fn read(body: ProductBody) -> Result<Self, Problem> {
         let mut errors = FieldErrors::new();
-        let price = match body.0.get("price") {
-            Some(serde_json::Value::Number(_)) => {
-                errors.add(
-                    "price",
-                    "Send the price as a string with two decimals, such as \"199.99\".",
-                );
-                None
-            }
-            _ => body.string("price", &mut errors),
-        };
         let fields = Self {
-            name: body.string("name", &mut errors),
-            description: body.string("description", &mut errors),
-            category_id: body.integer("category_id", &mut errors),
-            price,
-            is_published: body.boolean("is_published", &mut errors),
+            name: body.name.take("name", &mut errors),
+            description: body.description.take("description", &mut errors),
+            category_id: body.category_id.take("category_id", &mut errors),
+            // A number would lose cents to binary floating point before we saw it.
+            price: body.price.take_or(
+                "price",
+                "Send the price as a string with two decimals, such as \"199.99\".",
+                &mut errors,
+            ),
+            is_published: body.is_published.take("is_published", &mut errors),
         };
         if errors.is_empty() {
             Ok(fields)
@@ -157,10 +152,10 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     user: ApiUser,
-    body: JsonObject,
+    Body(body): Body<ProductBody>,
 ) -> Result<Response, Problem> {
     let actor = user.actor.clone();
-    let fields = Fields::read(&body)?;
+    let fields = Fields::read(body)?;
     let product = state.products.create(&actor, fields.input(), None).await?;
     let location = format!("/api/v1/products/{}", product.id);
     let mut response = (
@@ -222,8 +217,8 @@ pub async fn update(
     if let Err(e) = state.products.may_change(&actor, id, None).await {
         return Err(refused(e, request, &state).await);
     }
-    let body = JsonObject::from_request(request, &state).await?;
-    let fields = Fields::read(&body)?;
+    let Body(body) = Body::<ProductBody>::from_request(request, &state).await?;
+    let fields = Fields::read(body)?;
     state.products.update(&actor, id, fields.input()).await?;
     detail_doc(&state, Some(&actor), id).await
 }

@@ -14,7 +14,7 @@ use catalog_domain::product::{ProductId, Version, VersionId};
 use catalog_domain::services::products::VersionInput;
 
 use crate::api::ApiUser;
-use crate::api::body::JsonObject;
+use crate::api::body::Body;
 use crate::api::problem::Problem;
 use crate::state::AppState;
 
@@ -28,12 +28,13 @@ struct VersionFields {
 }
 
 impl VersionFields {
-    fn read(body: &JsonObject) -> Result<Self, Problem> {
+    async fn read(request: Request, state: &AppState) -> Result<Self, Problem> {
+        let Body(body) = Body::<VersionBody>::from_request(request, state).await?;
         let mut errors = FieldErrors::new();
         let fields = Self {
-            number: body.string("number", &mut errors),
-            name: body.string("name", &mut errors),
-            is_current: body.boolean("is_current", &mut errors),
+            number: body.number.take("number", &mut errors),
+            name: body.name.take("name", &mut errors),
+            is_current: body.is_current.take("is_current", &mut errors),
         };
         if errors.is_empty() {
             Ok(fields)
@@ -69,8 +70,7 @@ pub async fn add_version(
         .products
         .may_change(&actor, id, Some(Field::Versions))
         .await?;
-    let body = JsonObject::from_request(request, &state).await?;
-    let fields = VersionFields::read(&body)?;
+    let fields = VersionFields::read(request, &state).await?;
     let input = VersionInput {
         number: fields.number.as_deref().unwrap_or_default(),
         name: fields.name.as_deref().unwrap_or_default(),
@@ -98,8 +98,7 @@ pub async fn update_version(
         .products
         .may_change(&actor, id, Some(Field::Versions))
         .await?;
-    let body = JsonObject::from_request(request, &state).await?;
-    let fields = VersionFields::read(&body)?;
+    let fields = VersionFields::read(request, &state).await?;
     let detail = state.products.detail(Some(&actor), id).await?;
     let current = detail
         .versions
