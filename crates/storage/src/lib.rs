@@ -8,6 +8,9 @@ mod entities;
 mod error;
 mod groups;
 mod held;
+mod hot;
+#[cfg(test)]
+mod hot_reads_tests;
 mod inline;
 mod kept;
 mod outbox;
@@ -232,26 +235,24 @@ impl Store {
         self.inline.as_ref().map(|i| i.reads())
     }
 
-    /// The rows of a read that every page makes, each mapped by `map`. `bounded` says
-    /// the read visits no more than a page's worth of rows; only such a read may take
-    /// SQLite's inline path, the rest (and whatever steps aside) go through sqlx.
+    /// The rows of a read that every page makes, each mapped by its mapper. Only a
+    /// bounded read may take SQLite's inline path; the rest (and whatever steps aside)
+    /// go through sqlx.
     pub(crate) async fn hot_rows<T>(
         &self,
-        statement: sea_orm::Statement,
-        bounded: bool,
-        map: impl Fn(&dyn cells::Cells) -> Result<T, catalog_domain::ports::RepoError> + Send,
+        read: hot::HotRead<T>,
     ) -> Result<Vec<T>, catalog_domain::ports::RepoError> {
-        if bounded
+        if read.bounded
             && let Some(inline) = &self.inline
-            && let Some(rows) = inline.rows(&statement, &map)
+            && let Some(rows) = inline.rows(&read.statement, &read.map)
         {
             return rows;
         }
         // sqlx's acquire and fetch futures take kilobytes, which every caller's future
         // would carry and copy on each request; boxed, they are paid for only when the
         // read goes through the pool.
-        let rows = Box::pin(self.pooled_rows(statement)).await?;
-        rows.iter().map(|row| map(row)).collect()
+        let rows = Box::pin(self.pooled_rows(read.statement)).await?;
+        rows.iter().map(|row| (read.map)(row)).collect()
     }
 
     async fn pooled_rows(

@@ -11,12 +11,13 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::rows::{
-    PRODUCT_COLUMNS, PRODUCT_JOINS, ProductRow, RowReader, VERSION_COLUMNS, placeholder,
-    version_row, with_their_versions,
+    JoinedRow, PRODUCT_JOINS, ProductRow, columns, joined_row, product_only, version_columns,
+    with_their_versions,
 };
 use crate::Store;
 use crate::entities::product;
 use crate::error::db;
+use crate::hot::{HotRead, SqlText};
 use crate::plans::{ANCHOR_GAP, Anchor, CountsState, Plans};
 
 /// A page whose rows lie within this many index entries of the nearer end is read
@@ -26,21 +27,38 @@ use crate::plans::{ANCHOR_GAP, Anchor, CountsState, Plans};
 /// large catalog (any page 2 500 rows from both ends) wait for sqlx instead.
 const INLINE_REACH: u64 = 2500;
 
-/// The parts a scope is made of: disjoint conditions (SQL with `{}` for each bound value),
-/// each served in order by one index. The flags are written as constants: the planner
-/// then knows which side of the published index a branch reads (bound, PostgreSQL's
-/// generic plan guessed half the table and read a deep page through the wrong index).
-fn branches(scope: ProductScope) -> Vec<(&'static str, Vec<sea_orm::Value>)> {
-    match scope {
-        ProductScope::All => vec![("1 = 1", vec![])],
-        ProductScope::Published => vec![("is_published = TRUE", vec![])],
-        ProductScope::PublishedOrOwnedBy(owner) => vec![
-            ("is_published = TRUE", vec![]),
-            (
-                "owner_id = {} AND is_published = FALSE",
-                vec![owner.0.into()],
-            ),
-        ],
+/// One of the disjoint parts a scope is made of, each served in order by one index.
+/// The flags are written as constants: the planner then knows which side of the
+/// published index a branch reads (bound, PostgreSQL's generic plan guessed half the
+/// table and read a deep page through the wrong index).
+#[derive(Debug, Clone, Copy)]
+enum Branch {
+    All,
+    Published,
+    DraftsOf(i64),
+}
+
+impl Branch {
+    /// The scope's branches, in the order [`Store::count_visible`] counts them.
+    fn of(scope: ProductScope) -> Vec<Branch> {
+        match scope {
+            ProductScope::All => vec![Branch::All],
+            ProductScope::Published => vec![Branch::Published],
+            ProductScope::PublishedOrOwnedBy(owner) => {
+                vec![Branch::Published, Branch::DraftsOf(owner.0)]
+            }
+        }
+    }
+
+    fn condition(self, sql: &mut SqlText) {
+        match self {
+            Branch::All => sql.push("1 = 1"),
+            Branch::Published => sql.push("is_published = TRUE"),
+            Branch::DraftsOf(owner) => sql
+                .push("owner_id = ")
+                .bind(owner)
+                .push(" AND is_published = FALSE"),
+        };
     }
 }
 
@@ -144,91 +162,23 @@ impl Store {
         let from_start = offset <= total - end;
         // Where the page starts, counted from the nearer end.
         let skip = if from_start { offset } else { total - end };
-        let order = if from_start { "DESC" } else { "ASC" };
         // From the nearest anchor, the page is `distance` entries past it.
         let anchor = plans.anchor(scope, from_start, skip, total);
         let distance = anchor.map_or(skip, |(position, _)| skip - position);
         // Both are below `total`, a count of rows: they fit the databases' integers.
         let limit = end - offset;
-        let reach = distance + limit;
         plans.skipped.fetch_add(distance, Ordering::Relaxed);
-        let backend = self.conn().get_database_backend();
-        let mut values: Vec<sea_orm::Value> = Vec::new();
-        let mut bind = |value: sea_orm::Value| {
-            values.push(value);
-            placeholder(backend, values.len())
+        let shape = PageShape {
+            scope,
+            counts,
+            from_start,
+            anchor: anchor.map(|(_, anchor)| anchor),
+            limit,
+            distance,
+            versions,
         };
-        let merged = counts.iter().filter(|n| **n > 0).count() > 1;
-        let mut parts = Vec::new();
-        for ((condition, bound), count) in branches(scope).into_iter().zip(counts) {
-            if *count == 0 {
-                continue;
-            }
-            let mut sql = String::new();
-            let mut bound = bound.into_iter();
-            for (i, piece) in condition.split("{}").enumerate() {
-                if i > 0
-                    && let Some(value) = bound.next()
-                {
-                    sql.push_str(&bind(value));
-                }
-                sql.push_str(piece);
-            }
-            if let Some((_, anchor)) = anchor {
-                let created_at = bind(anchor.created_at.into());
-                let id = bind(anchor.id.into());
-                let from = if from_start { "<=" } else { ">=" };
-                sql.push_str(&format!(
-                    " AND (created_at, id) {from} ({created_at}, {id})"
-                ));
-            }
-            let branch = format!("SELECT id, created_at FROM products WHERE {sql}");
-            parts.push(match backend {
-                // PostgreSQL merges the branches only as sorted inputs it may stop
-                // reading: with a LIMIT of their own it reads each from its index,
-                // whatever its statistics say (fresh from a bulk load, they said
-                // "scan the table", which on a million rows took seconds).
-                sea_orm::DbBackend::Postgres if merged => {
-                    format!("({branch} ORDER BY created_at {order}, id {order} LIMIT {reach})")
-                }
-                // SQLite merges plain branches in index order, but sorts a branch that
-                // is a subquery (a temporary B-tree each), so they stay plain; so does
-                // a branch alone, which the outer LIMIT serves from its index.
-                _ => branch,
-            });
-        }
-        // One ORDER BY over the whole UNION ALL: both databases then merge the ordered
-        // index scans (SQLite's MERGE, PostgreSQL's Merge Append) and stop at the page.
-        // The limits and the offset are numbers computed here, written into the SQL
-        // rather than bound: bound, they left PostgreSQL unable to cost a generic plan,
-        // so it planned the statement again at every execution (0.3 ms, three times
-        // the query itself).
-        // With versions, each product's rows are grouped afterwards ([`with_their_versions`]).
-        let (columns, join) = if versions {
-            (
-                format!("{PRODUCT_COLUMNS}, {VERSION_COLUMNS}"),
-                " LEFT JOIN versions v ON v.product_id = p.id",
-            )
-        } else {
-            (PRODUCT_COLUMNS.to_owned(), "")
-        };
-        // The page's ids are joined to their rows rather than looked up with `IN`, which
-        // made SQLite build a temporary index of them first (a tenth of the read).
-        let sql = format!(
-            "SELECT {columns} FROM ({} ORDER BY created_at {order}, id {order} \
-             LIMIT {limit} OFFSET {distance}) AS k JOIN products p ON p.id = k.id \
-             {PRODUCT_JOINS}{join}",
-            parts.join(" UNION ALL ")
-        );
-        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
-        let read: RowReader = if versions {
-            |c| Ok((ProductRow::read(c)?, version_row(c)?))
-        } else {
-            |c| Ok((ProductRow::read(c)?, None))
-        };
-        let rows = self
-            .hot_rows(statement, reach <= INLINE_REACH, read)
-            .await?;
+        let read = page_read(self.conn().get_database_backend(), &shape);
+        let rows = self.hot_rows(read).await?;
         let mut products = with_their_versions(rows);
         products.sort_by_key(|(r, _)| std::cmp::Reverse((r.created_at, r.id)));
         let first = if from_start {
@@ -251,6 +201,107 @@ impl Store {
     }
 }
 
+/// What a page's read depends on besides the backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageShape<'a> {
+    pub(crate) scope: ProductScope,
+    /// Each branch's count ([`Branch::of`]); empty branches are left out.
+    pub(crate) counts: &'a [u64],
+    /// Read from the newest end (else from the oldest, in reverse).
+    pub(crate) from_start: bool,
+    /// Where the reading starts, if not at the end.
+    pub(crate) anchor: Option<Anchor>,
+    pub(crate) limit: u64,
+    /// Entries stepped over past the anchor (or the end).
+    pub(crate) distance: u64,
+    pub(crate) versions: bool,
+}
+
+/// The read of one page: the rows of the page's ids, which come from a subquery that
+/// merges the scope's branches, each read in the order of its index and only as far as
+/// the page needs.
+pub(crate) fn page_read(backend: sea_orm::DbBackend, shape: &PageShape<'_>) -> HotRead<JoinedRow> {
+    let PageShape {
+        scope,
+        counts,
+        from_start,
+        anchor,
+        limit,
+        distance,
+        versions,
+    } = *shape;
+    let order = if from_start { "DESC" } else { "ASC" };
+    let reach = distance + limit;
+    let merged = counts.iter().filter(|n| **n > 0).count() > 1;
+    let mut sql = SqlText::new(backend);
+    sql.push("SELECT ").push(columns::LIST);
+    if versions {
+        sql.push(", ").push(version_columns::LIST);
+    }
+    // The page's ids come from a subquery, joined to their rows rather than looked
+    // up with `IN`, which made SQLite build a temporary index of them first (a tenth
+    // of the read).
+    sql.push(" FROM (");
+    let mut first = true;
+    for (branch, count) in Branch::of(scope).into_iter().zip(counts) {
+        if *count == 0 {
+            continue;
+        }
+        if !first {
+            sql.push(" UNION ALL ");
+        }
+        first = false;
+        // PostgreSQL merges the branches only as sorted inputs it may stop reading:
+        // with a LIMIT of their own it reads each from its index, whatever its
+        // statistics say (fresh from a bulk load, they said "scan the table", which
+        // on a million rows took seconds). SQLite merges plain branches in index
+        // order, but sorts a branch that is a subquery (a temporary B-tree each), so
+        // they stay plain; so does a branch alone, which the outer LIMIT serves
+        // from its index.
+        let limited = merged && backend == sea_orm::DbBackend::Postgres;
+        if limited {
+            sql.push("(");
+        }
+        sql.push("SELECT id, created_at FROM products WHERE ");
+        branch.condition(&mut sql);
+        if let Some(anchor) = anchor {
+            let from = if from_start { " <= " } else { " >= " };
+            sql.push(" AND (created_at, id)")
+                .push(from)
+                .push("(")
+                .bind(anchor.created_at)
+                .push(", ")
+                .bind(anchor.id)
+                .push(")");
+        }
+        if limited {
+            sql.push(&format!(
+                " ORDER BY created_at {order}, id {order} LIMIT {reach})"
+            ));
+        }
+    }
+    // One ORDER BY over the whole UNION ALL: both databases then merge the ordered
+    // index scans (SQLite's MERGE, PostgreSQL's Merge Append) and stop at the page.
+    // The limits and the offset are numbers computed here, written into the SQL
+    // rather than bound: bound, they left PostgreSQL unable to cost a generic plan,
+    // so it planned the statement again at every execution (0.3 ms, three times
+    // the query itself).
+    sql.push(&format!(
+        " ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {distance}) AS k \
+         JOIN products p ON p.id = k.id "
+    ))
+    .push(PRODUCT_JOINS);
+    // With versions, each product's rows are grouped afterwards
+    // ([`with_their_versions`]), with no ORDER BY for them.
+    let read = if versions {
+        sql.push(" LEFT JOIN versions v ON v.product_id = p.id");
+        HotRead::new(sql.statement(), joined_row)
+    } else {
+        HotRead::new(sql.statement(), product_only)
+    };
+    read.bounded(reach <= INLINE_REACH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,8 +315,9 @@ mod tests {
         let store = Store::connect("sqlite::memory:").await?;
         let page = PageRequest::new(1, 20).ok_or("no such page")?;
         let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT 1");
+        let read = HotRead::new(statement, |_| Ok(()));
         let sizes = [
-            std::mem::size_of_val(&store.hot_rows(statement, true, |_| Ok(()))),
+            std::mem::size_of_val(&store.hot_rows(read)),
             std::mem::size_of_val(&store.page_rows(
                 ProductScope::All,
                 page,

@@ -3,8 +3,8 @@
 //! [`crate::plans`], kept by the kept layer.
 
 mod categories;
-mod listing;
-mod rows;
+pub(crate) mod listing;
+pub(crate) mod rows;
 mod versions;
 
 use async_trait::async_trait;
@@ -21,15 +21,13 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::cells::present;
+use crate::cells::{Cells, present};
 use crate::entities::product;
 use crate::error::db;
+use crate::hot::{HotRead, SqlText, select_list};
 use crate::plans::Plans;
 use crate::{Store, convert};
-use rows::{
-    PRODUCT_COLUMNS, PRODUCT_TABLES, ProductRow, VERSION_COLUMNS, find_product, placeholder,
-    version_row, with_their_versions,
-};
+use rows::{find_product, product_with_versions, with_their_versions};
 use versions::write_versions;
 
 impl Store {
@@ -102,25 +100,8 @@ impl ProductRepository for Store {
     }
 
     async fn image_owner(&self, key: &str) -> Result<Option<ProductFacts>, RepoError> {
-        let backend = self.conn().get_database_backend();
-        let sql = format!(
-            "SELECT owner_id, is_published, moderation_locked FROM products WHERE image = {}",
-            placeholder(backend, 1)
-        );
-        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [key.into()]);
-        let rows = self
-            .hot_rows(statement, true, |c| {
-                Ok(ProductFacts {
-                    owner: UserId(present(c.int("owner_id")?, "products.owner_id")?),
-                    is_published: present(c.flag("is_published")?, "products.is_published")?,
-                    moderation_locked: present(
-                        c.flag("moderation_locked")?,
-                        "products.moderation_locked",
-                    )?,
-                })
-            })
-            .await?;
-        Ok(rows.into_iter().next())
+        let read = image_owner(self.conn().get_database_backend(), key);
+        Ok(self.hot_rows(read).await?.into_iter().next())
     }
 
     async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
@@ -131,21 +112,8 @@ impl ProductRepository for Store {
         &self,
         id: ProductId,
     ) -> Result<Option<(Product, Vec<Version>)>, RepoError> {
-        let backend = self.conn().get_database_backend();
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {VERSION_COLUMNS} \
-                 FROM {PRODUCT_TABLES} LEFT JOIN versions v ON v.product_id = p.id \
-                 WHERE p.id = {}",
-            placeholder(backend, 1)
-        );
-        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()]);
-        // Each row repeats the product (a product has a few versions at most).
-        let rows = self
-            .hot_rows(statement, true, |c| {
-                Ok((ProductRow::read(c)?, version_row(c)?))
-            })
-            .await?;
-        with_their_versions(rows)
+        let read = product_with_versions(self.conn().get_database_backend(), id);
+        with_their_versions(self.hot_rows(read).await?)
             .into_iter()
             .next()
             .map(|(row, versions)| Ok((row.into_product()?, versions)))
@@ -286,4 +254,32 @@ async fn write_product<C: ConnectionTrait>(
         });
     }
     Ok(())
+}
+
+select_list! {
+    /// What [`facts`] reads.
+    mod facts_columns {
+        OWNER_ID = "owner_id" as "owner_id",
+        IS_PUBLISHED = "is_published" as "is_published",
+        MODERATION_LOCKED = "moderation_locked" as "moderation_locked",
+    }
+}
+
+fn facts(c: &dyn Cells) -> Result<ProductFacts, RepoError> {
+    use facts_columns as f;
+    Ok(ProductFacts {
+        owner: UserId(present(c.int(f::OWNER_ID)?, f::OWNER_ID)?),
+        is_published: present(c.flag(f::IS_PUBLISHED)?, f::IS_PUBLISHED)?,
+        moderation_locked: present(c.flag(f::MODERATION_LOCKED)?, f::MODERATION_LOCKED)?,
+    })
+}
+
+/// Who may see the product whose image is stored under `key`.
+pub(crate) fn image_owner(backend: sea_orm::DbBackend, key: &str) -> HotRead<ProductFacts> {
+    let mut sql = SqlText::new(backend);
+    sql.push("SELECT ")
+        .push(facts_columns::LIST)
+        .push(" FROM products WHERE image = ")
+        .bind(key);
+    HotRead::new(sql.statement(), facts)
 }

@@ -4,12 +4,46 @@
 use catalog_domain::Timestamp;
 use catalog_domain::ports::RepoError;
 use catalog_domain::product::{Product, ProductId, Version};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::cells::{Cells, present};
 use crate::convert;
 use crate::entities::{product, version};
 use crate::error::db;
+use crate::hot::{HotRead, SqlText, select_list};
+
+select_list! {
+    /// What a [`ProductRow`] reads, from [`PRODUCT_TABLES`].
+    pub(crate) mod columns {
+        ID = "p.id" as "id",
+        NAME = "p.name" as "name",
+        DESCRIPTION = "p.description" as "description",
+        IMAGE = "p.image" as "image",
+        CATEGORY_ID = "p.category_id" as "category_id",
+        PRICE_CENTS = "p.price_cents" as "price_cents",
+        IS_PUBLISHED = "p.is_published" as "is_published",
+        MODERATION_LOCKED = "p.moderation_locked" as "moderation_locked",
+        OWNER_ID = "p.owner_id" as "owner_id",
+        CREATED_AT = "p.created_at" as "created_at",
+        UPDATED_AT = "p.updated_at" as "updated_at",
+        REVISION = "p.revision" as "revision",
+        CATEGORY_NAME = "c.name" as "category_name",
+        OWNER_EMAIL = "u.email" as "owner_email",
+        OWNER_FIRST_NAME = "u.first_name" as "owner_first_name",
+        OWNER_LAST_NAME = "u.last_name" as "owner_last_name",
+    }
+}
+
+select_list! {
+    /// What [`version_row`] reads, from `versions v`.
+    pub(crate) mod version_columns {
+        ID = "v.id" as "v_id",
+        PRODUCT_ID = "v.product_id" as "v_product_id",
+        NUMBER = "v.number" as "v_number",
+        NAME = "v.name" as "v_name",
+        IS_CURRENT = "v.is_current" as "v_is_current",
+    }
+}
 
 /// A product row with what every page shows next to it, fetched in one query.
 #[derive(Debug)]
@@ -33,25 +67,26 @@ pub(crate) struct ProductRow {
 }
 
 impl ProductRow {
-    /// Reads the [`PRODUCT_COLUMNS`].
+    /// Reads the [`columns`].
     pub(crate) fn read(c: &dyn Cells) -> Result<Self, RepoError> {
+        use columns as p;
         Ok(Self {
-            id: present(c.int("id")?, "products.id")?,
-            name: present(c.text("name")?, "products.name")?,
-            description: present(c.text("description")?, "products.description")?,
-            image: c.text("image")?,
-            category_id: present(c.int("category_id")?, "products.category_id")?,
-            price_cents: present(c.int("price_cents")?, "products.price_cents")?,
-            is_published: present(c.flag("is_published")?, "products.is_published")?,
-            moderation_locked: present(c.flag("moderation_locked")?, "products.moderation_locked")?,
-            owner_id: present(c.int("owner_id")?, "products.owner_id")?,
-            created_at: present(c.time("created_at")?, "products.created_at")?,
-            updated_at: present(c.time("updated_at")?, "products.updated_at")?,
-            revision: present(c.int("revision")?, "products.revision")?,
-            category_name: present(c.text("category_name")?, "categories.name")?,
-            owner_email: present(c.text("owner_email")?, "users.email")?,
-            owner_first_name: present(c.text("owner_first_name")?, "users.first_name")?,
-            owner_last_name: present(c.text("owner_last_name")?, "users.last_name")?,
+            id: present(c.int(p::ID)?, p::ID)?,
+            name: present(c.text(p::NAME)?, p::NAME)?,
+            description: present(c.text(p::DESCRIPTION)?, p::DESCRIPTION)?,
+            image: c.text(p::IMAGE)?,
+            category_id: present(c.int(p::CATEGORY_ID)?, p::CATEGORY_ID)?,
+            price_cents: present(c.int(p::PRICE_CENTS)?, p::PRICE_CENTS)?,
+            is_published: present(c.flag(p::IS_PUBLISHED)?, p::IS_PUBLISHED)?,
+            moderation_locked: present(c.flag(p::MODERATION_LOCKED)?, p::MODERATION_LOCKED)?,
+            owner_id: present(c.int(p::OWNER_ID)?, p::OWNER_ID)?,
+            created_at: present(c.time(p::CREATED_AT)?, p::CREATED_AT)?,
+            updated_at: present(c.time(p::UPDATED_AT)?, p::UPDATED_AT)?,
+            revision: present(c.int(p::REVISION)?, p::REVISION)?,
+            category_name: present(c.text(p::CATEGORY_NAME)?, p::CATEGORY_NAME)?,
+            owner_email: present(c.text(p::OWNER_EMAIL)?, p::OWNER_EMAIL)?,
+            owner_first_name: present(c.text(p::OWNER_FIRST_NAME)?, p::OWNER_FIRST_NAME)?,
+            owner_last_name: present(c.text(p::OWNER_LAST_NAME)?, p::OWNER_LAST_NAME)?,
         })
     }
 
@@ -85,30 +120,22 @@ macro_rules! product_joins {
     };
 }
 
-/// What a [`ProductRow`] reads, from [`PRODUCT_TABLES`].
-pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.image, p.category_id, \
-    p.price_cents, p.is_published, p.moderation_locked, p.owner_id, p.created_at, \
-    p.updated_at, p.revision, c.name AS category_name, \
-    u.email AS owner_email, u.first_name AS owner_first_name, u.last_name AS owner_last_name";
 pub(crate) const PRODUCT_TABLES: &str = concat!("products p ", product_joins!());
 /// The category and owner of a product `p` (which may itself be joined to something).
 pub(crate) const PRODUCT_JOINS: &str = product_joins!();
 
-/// What [`version_row`] reads, from `versions v`.
-pub(crate) const VERSION_COLUMNS: &str = "v.id AS v_id, v.product_id AS v_product_id, \
-    v.number AS v_number, v.name AS v_name, v.is_current AS v_is_current";
-
-/// The version of a [`VERSION_COLUMNS`] row; `None` where a LEFT JOIN found none.
+/// The version of a [`version_columns`] row; `None` where a LEFT JOIN found none.
 pub(crate) fn version_row(c: &dyn Cells) -> Result<Option<Version>, RepoError> {
-    let Some(id) = c.int("v_id")? else {
+    use version_columns as v;
+    let Some(id) = c.int(v::ID)? else {
         return Ok(None);
     };
     convert::version(version::Model {
         id,
-        product_id: present(c.int("v_product_id")?, "versions.product_id")?,
-        number: present(c.text("v_number")?, "versions.number")?,
-        name: present(c.text("v_name")?, "versions.name")?,
-        is_current: present(c.flag("v_is_current")?, "versions.is_current")?,
+        product_id: present(c.int(v::PRODUCT_ID)?, v::PRODUCT_ID)?,
+        number: present(c.text(v::NUMBER)?, v::NUMBER)?,
+        name: present(c.text(v::NAME)?, v::NAME)?,
+        is_current: present(c.flag(v::IS_CURRENT)?, v::IS_CURRENT)?,
     })
     .map(Some)
 }
@@ -138,33 +165,55 @@ pub(crate) fn with_their_versions(
     products
 }
 
-/// Reads a listing's row: the product, and with versions joined one of them.
-pub(crate) type RowReader = fn(&dyn Cells) -> Result<(ProductRow, Option<Version>), RepoError>;
+/// A product and, with versions joined, one of them: a row of a listing or of
+/// [`product_with_versions`].
+pub(crate) type JoinedRow = (ProductRow, Option<Version>);
 
-/// The `n`th (from 1) bound parameter of a raw statement.
-pub(crate) fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
+/// Reads a [`JoinedRow`] of a statement that selects the versions too.
+pub(crate) fn joined_row(c: &dyn Cells) -> Result<JoinedRow, RepoError> {
+    Ok((ProductRow::read(c)?, version_row(c)?))
 }
 
-pub(crate) fn product_by_id(backend: sea_orm::DbBackend, id: ProductId) -> sea_orm::Statement {
-    let sql = format!(
-        "SELECT {PRODUCT_COLUMNS} FROM {PRODUCT_TABLES} WHERE p.id = {}",
-        placeholder(backend, 1)
-    );
-    sea_orm::Statement::from_sql_and_values(backend, sql, [id.0.into()])
+/// Reads a [`JoinedRow`] of a statement that selects no versions.
+pub(crate) fn product_only(c: &dyn Cells) -> Result<JoinedRow, RepoError> {
+    Ok((ProductRow::read(c)?, None))
+}
+
+/// One product by id.
+pub(crate) fn product_by_id(backend: DbBackend, id: ProductId) -> HotRead<ProductRow> {
+    let mut sql = SqlText::new(backend);
+    sql.push("SELECT ")
+        .push(columns::LIST)
+        .push(" FROM ")
+        .push(PRODUCT_TABLES)
+        .push(" WHERE p.id = ")
+        .bind(id.0);
+    HotRead::new(sql.statement(), ProductRow::read)
+}
+
+/// One product by id, a row for each of its versions (a product has a few at most).
+pub(crate) fn product_with_versions(backend: DbBackend, id: ProductId) -> HotRead<JoinedRow> {
+    let mut sql = SqlText::new(backend);
+    sql.push("SELECT ")
+        .push(columns::LIST)
+        .push(", ")
+        .push(version_columns::LIST)
+        .push(" FROM ")
+        .push(PRODUCT_TABLES)
+        .push(" LEFT JOIN versions v ON v.product_id = p.id WHERE p.id = ")
+        .bind(id.0);
+    HotRead::new(sql.statement(), joined_row)
 }
 
 pub(crate) async fn find_product<C: ConnectionTrait>(
     conn: &C,
     id: ProductId,
 ) -> Result<Option<Product>, RepoError> {
-    conn.query_one_raw(product_by_id(conn.get_database_backend(), id))
+    let read = product_by_id(conn.get_database_backend(), id);
+    conn.query_one_raw(read.statement)
         .await
         .map_err(db)?
-        .map(|row| ProductRow::read(&row)?.into_product())
+        .map(|row| (read.map)(&row)?.into_product())
         .transpose()
 }
 
