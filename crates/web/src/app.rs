@@ -140,12 +140,12 @@ pub async fn build_with(
         );
     }
     let accounts = AccountsService::new(
-        ports.clone(),
+        ports.for_accounts(),
         AccountsConfig {
             public_url: settings.public_url.as_str().to_owned(),
         },
     );
-    let products = ProductsService::new(ports.clone(), settings.public_browsing);
+    let products = ProductsService::new(ports.for_products(), settings.public_browsing);
     Ok(AppState::new(Shared {
         settings: Arc::new(settings),
         store,

@@ -202,7 +202,7 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
             anyhow::bail!("the database schema is out of date; run `catalog migrate`");
         }
     }
-    let admin = AdminService::new(ports.clone());
+    let admin = AdminService::new(ports.for_admin());
     let mut out = std::io::stdout().lock();
     match command {
         Command::Createsuperuser {
@@ -296,7 +296,7 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
         },
         Command::DemoData { users, products } => {
             let started = std::time::Instant::now();
-            let summary = DemoDataService::new(ports)
+            let summary = DemoDataService::new(ports.for_demo())
                 .generate(users, products)
                 .await?;
             store.refresh_statistics().await?;

@@ -364,7 +364,7 @@ db_test!(confirming_never_switches_on_a_deactivated_account, |db| {
         .unwrap()
         .unwrap()
         .id;
-    catalog_domain::services::admin::AdminService::new(admin.ports.clone())
+    catalog_domain::services::admin::AdminService::new(admin.ports.for_admin())
         .set_active("spam@example.com", false)
         .await
         .unwrap();

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 pub use rules::{
-    Field, PatchDenied, ProductFacts, PublishDenied, apply_patch, can_change, can_delete, can_see,
-    editable_fields, publish_transition, sees_owner_email,
+    Field, PatchDenied, ProductFacts, ProductScope, PublishDenied, apply_patch, can_change,
+    can_delete, can_see, editable_fields, listing_scope, publish_transition, sees_owner_email,
 };
 
 use crate::user::UserId;

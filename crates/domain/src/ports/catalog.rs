@@ -7,18 +7,13 @@ use crate::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
     Version, VersionId, VersionsEdit,
 };
-use crate::user::UserId;
 use crate::{Page, PageRequest, Timestamp};
 
 use super::RepoError;
 
-/// Which products a listing may show; derived from the access rules by the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProductScope {
-    All,
-    Published,
-    PublishedOrOwnedBy(UserId),
-}
+/// Which products a listing may show, as the access rules decide it
+/// ([`crate::access::listing_scope`]).
+pub use crate::access::ProductScope;
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

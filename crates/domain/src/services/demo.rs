@@ -7,7 +7,7 @@ use crate::product::{
 };
 use crate::user::{Email, NewUser, Password, PasswordContext, PersonName, UserId};
 
-use super::Ports;
+use super::DemoPorts;
 
 /// Every demo account signs in with this password; it is printed by the command.
 pub const DEMO_PASSWORD: &str = "demo-catalog-password";
@@ -85,11 +85,11 @@ fn invalid(e: impl std::fmt::Display) -> DemoDataError {
 
 #[derive(Debug, Clone)]
 pub struct DemoDataService {
-    ports: Ports,
+    ports: DemoPorts,
 }
 
 impl DemoDataService {
-    pub fn new(ports: Ports) -> Self {
+    pub fn new(ports: DemoPorts) -> Self {
         Self { ports }
     }
 

@@ -15,7 +15,9 @@ use crate::ports::{
     VersionRepository,
 };
 
-/// The repositories and services every use case draws from, cheap to clone.
+/// Every adapter the composition root wires, cheap to clone. A service takes only the
+/// ports it uses ([`Ports::for_accounts`] and the like), so that its unit tests build
+/// the mocks it needs and nothing else.
 #[derive(Clone)]
 pub struct Ports {
     pub users: Arc<dyn UserRepository>,
@@ -38,3 +40,75 @@ impl std::fmt::Debug for Ports {
         f.write_str("Ports")
     }
 }
+
+/// Declares the ports one service uses, and how to take them from [`Ports`].
+macro_rules! service_ports {
+    ($(#[$doc:meta])* $name:ident, $method:ident { $($field:ident: $port:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            $(pub $field: Arc<dyn $port>,)*
+        }
+
+        impl Ports {
+            pub fn $method(&self) -> $name {
+                $name {
+                    $($field: self.$field.clone(),)*
+                }
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+    };
+}
+
+service_ports!(
+    /// What the accounts service reads and writes.
+    AccountsPorts, for_accounts {
+        users: UserRepository,
+        groups: GroupRepository,
+        tokens: ApiTokenRepository,
+        hasher: PasswordHasher,
+        signer: TokenSigner,
+        random: Random,
+        media: MediaStore,
+        clock: Clock,
+    }
+);
+
+service_ports!(
+    /// What the products service reads and writes.
+    ProductsPorts, for_products {
+        products: ProductRepository,
+        categories: CategoryRepository,
+        versions: VersionRepository,
+        media: MediaStore,
+        clock: Clock,
+    }
+);
+
+service_ports!(
+    /// What the administration commands read and write.
+    AdminPorts, for_admin {
+        users: UserRepository,
+        groups: GroupRepository,
+        categories: CategoryRepository,
+        hasher: PasswordHasher,
+        clock: Clock,
+    }
+);
+
+service_ports!(
+    /// What the demo data generator writes.
+    DemoPorts, for_demo {
+        users: UserRepository,
+        categories: CategoryRepository,
+        products: ProductRepository,
+        hasher: PasswordHasher,
+        clock: Clock,
+    }
+);

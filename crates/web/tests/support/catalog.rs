@@ -33,7 +33,7 @@ impl Admin {
     }
 
     fn service(&self) -> AdminService {
-        AdminService::new(self.ports.clone())
+        AdminService::new(self.ports.for_admin())
     }
 
     /// An active, verified account with [`PASSWORD`].

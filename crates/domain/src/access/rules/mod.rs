@@ -82,6 +82,36 @@ pub fn can_see(viewer: Option<&Actor>, product: &ProductFacts, public_browsing: 
     }
 }
 
+/// Which products a listing shows, as a storage adapter reads them (each kind through
+/// its own index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductScope {
+    All,
+    Published,
+    PublishedOrOwnedBy(UserId),
+}
+
+impl ProductScope {
+    /// Whether a product with these facts is in the scope.
+    pub fn includes(self, product: &ProductFacts) -> bool {
+        match self {
+            Self::All => true,
+            Self::Published => product.is_published,
+            Self::PublishedOrOwnedBy(owner) => product.is_published || product.owner == owner,
+        }
+    }
+}
+
+/// The listing `viewer` gets: exactly the products [`can_see`] shows them, as a scope;
+/// `None` for an anonymous visitor while public browsing is off (they must sign in).
+pub fn listing_scope(viewer: Option<&Actor>, public_browsing: bool) -> Option<ProductScope> {
+    match viewer {
+        None => public_browsing.then_some(ProductScope::Published),
+        Some(actor) if actor.has(Permission::UnpublishProduct) => Some(ProductScope::All),
+        Some(actor) => Some(ProductScope::PublishedOrOwnedBy(actor.user_id())),
+    }
+}
+
 /// Whether `actor` may change `field` of a product at all. For [`Field::IsPublished`]
 /// this says whether *some* change of the flag is open to the actor; the direction is
 /// decided by [`publish_transition`].

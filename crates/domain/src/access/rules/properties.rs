@@ -175,4 +175,22 @@ proptest! {
             }
         }
     }
+
+    /// A listing shows a viewer exactly the products they may see: the scope storage
+    /// reads and the rule for one product never disagree.
+    #[test]
+    fn a_listing_shows_exactly_what_its_viewer_may_see(
+        signed_in in any::<bool>(),
+        owns in any::<bool>(),
+        superuser in any::<bool>(),
+        perms in proptest::sample::subsequence(Permission::ALL.to_vec(), 0..=3),
+        (published, locked) in prop_oneof![Just((true, false)), Just((false, false)), Just((false, true))],
+        public_browsing in any::<bool>(),
+    ) {
+        let facts = ProductFacts { owner: OWNER, is_published: published, moderation_locked: locked };
+        let actor = Actor::new(if owns { OWNER } else { UserId(2) }, superuser, perms);
+        let viewer = signed_in.then_some(&actor);
+        let listed = listing_scope(viewer, public_browsing).is_some_and(|scope| scope.includes(&facts));
+        prop_assert_eq!(listed, can_see(viewer, &facts, public_browsing));
+    }
 }

@@ -48,7 +48,7 @@ const LOCKED: ProductFacts = ProductFacts {
     moderation_locked: true,
 };
 
-/// One cell string: see, name, description, category, price, image, versions, publish,
+/// One cell string: see, listed, name, description, category, price, image, versions, publish,
 /// unpublish, delete. `Y` allowed, `.` refused, `=` not a change (the flag already has
 /// that value), which is always allowed.
 fn cells(actor: &Actor, p: &ProductFacts) -> String {
@@ -62,6 +62,9 @@ fn cells(actor: &Actor, p: &ProductFacts) -> String {
     };
     let mut s = String::new();
     s.push(yes(can_see(Some(actor), p, false)));
+    s.push(yes(
+        listing_scope(Some(actor), false).is_some_and(|scope| scope.includes(p))
+    ));
     for f in [
         Field::Name,
         Field::Description,
@@ -82,19 +85,19 @@ fn cells(actor: &Actor, p: &ProductFacts) -> String {
 fn every_actor_field_and_ownership_matches_the_specification_table() {
     #[rustfmt::skip]
     let expected: &[(Who, bool, [&str; 3])] = &[
-        //                            published      draft          locked
-        (Who::Plain,       true,  ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYY.=Y"]),
-        (Who::Plain,       false, ["Y......=..", "........=.", "........=."]),
-        (Who::Unpublisher, true,  ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYYY=Y"]),
-        (Who::Unpublisher, false, ["Y......=Y.", "Y.......=.", "Y......Y=."]),
-        (Who::Describer,   true,  ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYY.=Y"]),
-        (Who::Describer,   false, ["Y.Y....=..", "..Y.....=.", "..Y.....=."]),
-        (Who::Categorizer, true,  ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYY.=Y"]),
-        (Who::Categorizer, false, ["Y..Y...=..", "...Y....=.", "...Y....=."]),
-        (Who::Moderator,   true,  ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYYY=Y"]),
-        (Who::Moderator,   false, ["Y.YY...=Y.", "Y.YY....=.", "Y.YY...Y=."]),
-        (Who::Superuser,   true,  ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYYY=Y"]),
-        (Who::Superuser,   false, ["YYYYYYY=YY", "YYYYYYYY=Y", "YYYYYYYY=Y"]),
+        //                            published       draft           locked
+        (Who::Plain,       true,  ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYY.=Y"]),
+        (Who::Plain,       false, ["YY......=..", ".........=.", ".........=."]),
+        (Who::Unpublisher, true,  ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYYY=Y"]),
+        (Who::Unpublisher, false, ["YY......=Y.", "YY.......=.", "YY......Y=."]),
+        (Who::Describer,   true,  ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYY.=Y"]),
+        (Who::Describer,   false, ["YY.Y....=..", "...Y.....=.", "...Y.....=."]),
+        (Who::Categorizer, true,  ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYY.=Y"]),
+        (Who::Categorizer, false, ["YY..Y...=..", "....Y....=.", "....Y....=."]),
+        (Who::Moderator,   true,  ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYYY=Y"]),
+        (Who::Moderator,   false, ["YY.YY...=Y.", "YY.YY....=.", "YY.YY...Y=."]),
+        (Who::Superuser,   true,  ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYYY=Y"]),
+        (Who::Superuser,   false, ["YYYYYYYY=YY", "YYYYYYYYY=Y", "YYYYYYYYY=Y"]),
     ];
     let mut mismatches = Vec::new();
     for (who, own, row) in expected {
@@ -126,6 +129,8 @@ fn anonymous_visitors_see_published_products_only_with_public_browsing() {
             want,
             "{state:?} public={public}"
         );
+        let listed = listing_scope(None, public).is_some_and(|scope| scope.includes(&state));
+        assert_eq!(listed, want, "listed: {state:?} public={public}");
     }
 }
 

@@ -19,7 +19,7 @@ use crate::user::{
     PersonName, Phone, User, UserId,
 };
 
-use super::Ports;
+use super::AccountsPorts;
 
 mod errors;
 mod passwords;
@@ -51,7 +51,7 @@ pub struct AccountsConfig {
 
 #[derive(Debug, Clone)]
 pub struct AccountsService {
-    ports: Ports,
+    ports: AccountsPorts,
     config: AccountsConfig,
 }
 
@@ -70,7 +70,7 @@ fn password_problems(
 }
 
 impl AccountsService {
-    pub fn new(ports: Ports, config: AccountsConfig) -> Self {
+    pub fn new(ports: AccountsPorts, config: AccountsConfig) -> Self {
         let public_url = config.public_url.trim_end_matches('/').to_owned();
         Self {
             ports,

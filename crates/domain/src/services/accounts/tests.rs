@@ -77,15 +77,10 @@ impl Mocks {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(t0());
         AccountsService::new(
-            Ports {
+            AccountsPorts {
                 users: Arc::new(self.users),
                 groups: Arc::new(self.groups),
-                categories: Arc::new(MockCategoryRepository::new()),
-                products: Arc::new(MockProductRepository::new()),
-                versions: Arc::new(MockVersionRepository::new()),
-                sessions: Arc::new(MockSessionRepository::new()),
                 tokens: Arc::new(self.tokens),
-                outbox: Arc::new(MockOutboxRepository::new()),
                 hasher: Arc::new(self.hasher),
                 signer: Arc::new(self.signer),
                 random: Arc::new(self.random),

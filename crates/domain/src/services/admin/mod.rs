@@ -9,7 +9,7 @@ use crate::user::{
     UserWithGroups,
 };
 
-use super::Ports;
+use super::AdminPorts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateSuperuserError {
@@ -83,11 +83,11 @@ pub enum Membership {
 /// The administrative use cases.
 #[derive(Debug, Clone)]
 pub struct AdminService {
-    ports: Ports,
+    ports: AdminPorts,
 }
 
 impl AdminService {
-    pub fn new(ports: Ports) -> Self {
+    pub fn new(ports: AdminPorts) -> Self {
         Self { ports }
     }
 

@@ -30,19 +30,11 @@ impl Mocks {
         clock
             .expect_now()
             .return_const(chrono::DateTime::UNIX_EPOCH);
-        AdminService::new(Ports {
+        AdminService::new(AdminPorts {
             users: Arc::new(self.users),
             groups: Arc::new(self.groups),
             categories: Arc::new(self.categories),
-            products: Arc::new(MockProductRepository::new()),
-            versions: Arc::new(MockVersionRepository::new()),
-            sessions: Arc::new(MockSessionRepository::new()),
-            tokens: Arc::new(MockApiTokenRepository::new()),
-            outbox: Arc::new(MockOutboxRepository::new()),
             hasher: Arc::new(self.hasher),
-            signer: Arc::new(MockTokenSigner::new()),
-            random: Arc::new(MockRandom::new()),
-            media: Arc::new(MockMediaStore::new()),
             clock: Arc::new(clock),
         })
     }

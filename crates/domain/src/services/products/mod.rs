@@ -4,7 +4,7 @@
 
 use crate::access::{
     Actor, Field, PatchDenied, ProductFacts, PublishDenied, apply_patch, can_change, can_delete,
-    can_see,
+    can_see, listing_scope,
 };
 use crate::fields::FieldErrors;
 use crate::ports::{MediaError, ProductScope, RepoError};
@@ -14,7 +14,7 @@ use crate::product::{
 };
 use crate::{Page, PageRequest};
 
-use super::Ports;
+use super::ProductsPorts;
 
 mod edit;
 mod images;
@@ -58,8 +58,23 @@ pub enum ProductError {
     Conflict,
     #[error(transparent)]
     Media(MediaError),
+    /// The database failed; never a conflict or a vanished row, which have their own
+    /// variants (see the `From` below).
     #[error(transparent)]
-    Unexpected(#[from] RepoError),
+    Unexpected(RepoError),
+}
+
+/// Written out rather than derived, so that `?` on a repository call cannot turn a
+/// lost race into "unexpected": a write that found the product changed is a
+/// [`ProductError::Conflict`], one that found it gone is [`ProductError::NotFound`].
+impl From<RepoError> for ProductError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict => Self::Conflict,
+            RepoError::NotFound => Self::NotFound,
+            other => Self::Unexpected(other),
+        }
+    }
 }
 
 impl From<PatchDenied> for ProductError {
@@ -157,12 +172,12 @@ fn parse(input: &ProductInput<'_>) -> Parsed {
 
 #[derive(Debug, Clone)]
 pub struct ProductsService {
-    ports: Ports,
+    ports: ProductsPorts,
     public_browsing: bool,
 }
 
 impl ProductsService {
-    pub fn new(ports: Ports, public_browsing: bool) -> Self {
+    pub fn new(ports: ProductsPorts, public_browsing: bool) -> Self {
         Self {
             ports,
             public_browsing,
@@ -170,14 +185,7 @@ impl ProductsService {
     }
 
     fn scope(&self, viewer: Option<&Actor>) -> Result<ProductScope, ProductError> {
-        match viewer {
-            None if self.public_browsing => Ok(ProductScope::Published),
-            None => Err(ProductError::LoginRequired),
-            Some(actor) if actor.has(crate::access::Permission::UnpublishProduct) => {
-                Ok(ProductScope::All)
-            }
-            Some(actor) => Ok(ProductScope::PublishedOrOwnedBy(actor.user_id())),
-        }
+        listing_scope(viewer, self.public_browsing).ok_or(ProductError::LoginRequired)
     }
 
     /// The products the viewer may see, newest first.

@@ -88,18 +88,10 @@ impl Mocks {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(t0());
         ProductsService::new(
-            super::super::Ports {
-                users: Arc::new(MockUserRepository::new()),
-                groups: Arc::new(MockGroupRepository::new()),
+            super::super::ProductsPorts {
                 categories: Arc::new(self.categories),
                 products: Arc::new(self.products),
                 versions: Arc::new(self.versions),
-                sessions: Arc::new(MockSessionRepository::new()),
-                tokens: Arc::new(MockApiTokenRepository::new()),
-                outbox: Arc::new(MockOutboxRepository::new()),
-                hasher: Arc::new(MockPasswordHasher::new()),
-                signer: Arc::new(MockTokenSigner::new()),
-                random: Arc::new(MockRandom::new()),
                 media: Arc::new(self.media),
                 clock: Arc::new(clock),
             },
@@ -534,4 +526,28 @@ async fn sending_the_stored_values_back_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(same, product(true, false));
+}
+
+/// A lost race reported by any repository call stays a conflict (or a vanished
+/// product), whichever way the call's error reaches the caller.
+#[tokio::test]
+async fn a_repository_conflict_never_becomes_unexpected() {
+    for (reported, conflict) in [(RepoError::Conflict, true), (RepoError::NotFound, false)] {
+        let mut m = Mocks::new().finding(product(true, false));
+        let reported = std::sync::Mutex::new(Some(reported));
+        m.products
+            .expect_delete()
+            .times(1)
+            .returning(move |_| Err(reported.lock().unwrap().take().unwrap()));
+        let err = m
+            .service(false)
+            .delete(&owner(), ProductId(10))
+            .await
+            .unwrap_err();
+        if conflict {
+            assert!(matches!(err, ProductError::Conflict), "{err:?}");
+        } else {
+            assert!(matches!(err, ProductError::NotFound), "{err:?}");
+        }
+    }
 }
