@@ -1,54 +1,73 @@
-//! Validation errors keyed by the name of the form field or JSON key they concern.
+//! Validation errors keyed by the input they concern, named in the domain's words: how a
+//! page's form or an API body calls that input is the web crate's business.
 
 use std::fmt;
 
-/// Messages per field, in the order they were found. Web handlers show them beside the
-/// fields (HTML) or as `errors: {field: [..]}` (problem+json).
+/// An input a use case validates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Input {
+    /// The address of an account being registered, or sought.
+    Email,
+    /// The password chosen for a new account.
+    Password,
+    /// The account's password, asked for to confirm a sensitive change.
+    CurrentPassword,
+    /// The password being replaced in a password change.
+    OldPassword,
+    /// The password chosen in a password change.
+    NewPassword,
+    NewEmail,
+    FirstName,
+    LastName,
+    Phone,
+    Country,
+    Avatar,
+    /// A product's name, or a version's.
+    Name,
+    Description,
+    Price,
+    Category,
+    Image,
+    /// A product's versions as a whole (the edit form's formset).
+    Versions,
+    VersionNumber,
+    IsCurrent,
+}
+
+/// Messages per input, in the order they were found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(Vec<(&'static str, String)>);
+pub struct FieldErrors(Vec<(Input, String)>);
 
 impl FieldErrors {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn add(&mut self, field: &'static str, message: impl fmt::Display) {
-        self.0.push((field, message.to_string()));
+    pub fn add(&mut self, input: Input, message: impl fmt::Display) {
+        self.0.push((input, message.to_string()));
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    /// Every (field, message) pair.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+    /// Every (input, message) pair.
+    pub fn iter(&self) -> impl Iterator<Item = (Input, &str)> {
         self.0.iter().map(|(f, m)| (*f, m.as_str()))
     }
 
-    /// The messages of one field.
-    pub fn of(&self, field: &str) -> Vec<&str> {
+    /// The messages of one input.
+    pub fn of(&self, input: Input) -> Vec<&str> {
         self.iter()
-            .filter(|(f, _)| *f == field)
+            .filter(|(f, _)| *f == input)
             .map(|(_, m)| m)
             .collect()
-    }
-
-    /// The same messages with `from`'s reported under `to` (forms and JSON sometimes
-    /// name a field differently).
-    #[must_use]
-    pub fn renamed(self, from: &str, to: &'static str) -> Self {
-        Self(
-            self.0
-                .into_iter()
-                .map(|(f, m)| (if f == from { to } else { f }, m))
-                .collect(),
-        )
     }
 
     /// `Ok(())` when nothing was added.
     ///
     /// # Errors
-    /// `self` when any field has a message.
+    /// `self` when any input has a message.
     pub fn check(self) -> Result<(), Self> {
         if self.is_empty() { Ok(()) } else { Err(self) }
     }
@@ -56,7 +75,7 @@ impl FieldErrors {
 
 impl fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.0.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        let parts: Vec<String> = self.0.iter().map(|(k, m)| format!("{k:?}: {m}")).collect();
         f.write_str(&parts.join("; "))
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod html;
 pub mod jobs;
+pub mod names;
 pub mod rate_limit;
 pub mod session;
 pub mod settings;

@@ -491,3 +491,64 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(
+    passwords_typed_differently_are_refused_by_the_form_and_change_nothing,
+    |db| {
+        let (app, sink) = app_with_mail(&db, &[]).await;
+        let client = browser();
+        let r = app
+            .submit(
+                &client,
+                "/users/register",
+                "/users/register",
+                &[
+                    ("email", "not an address"),
+                    ("password1", PASSWORD),
+                    ("password2", "velvet thunder 43"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.unwrap();
+        // The form's own check and the registration's are shown together.
+        assert!(page.contains("id=\"password2-error\""), "{page}");
+        assert!(page.contains("id=\"email-error\""), "{page}");
+        assert!(page.contains("The two password fields didn"), "{page}");
+        assert_eq!(
+            db.count("SELECT COUNT(*) AS n FROM users").await.unwrap(),
+            0
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) AS n FROM mail_outbox")
+                .await
+                .unwrap(),
+            0
+        );
+
+        let client = verified_user(&app, &sink, "dee@example.com").await;
+        let r = app
+            .submit(
+                &client,
+                "/users/password-change",
+                "/users/password-change",
+                &[
+                    ("old_password", PASSWORD),
+                    ("new_password1", "my own passphrase 7"),
+                    ("new_password2", "my own passphrase 8"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"new_password2-error\""), "{page}");
+        assert_eq!(
+            sign_in(&app, &browser(), "dee@example.com", PASSWORD)
+                .await
+                .status(),
+            303,
+            "the password is unchanged"
+        );
+        app.stop().await;
+    }
+);

@@ -11,10 +11,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use catalog_domain::fields::FieldErrors;
+use catalog_domain::fields::Input;
 use catalog_domain::services::accounts::{
-    LinkError, PasswordChangeError, ProfileError, ProfileInput, RegisterError, ResendError,
-    SignInError, Verification,
+    LinkError, PasswordChangeError, ProfileError, ProfileInput, RegisterError, Registration,
+    ResendError, SignInError, Verification, address,
 };
 use catalog_domain::user::User;
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,7 @@ use super::ApiUser;
 use super::body::{Body, Sent};
 use super::problem::Problem;
 use crate::device::SignInGate;
+use crate::names::Messages;
 use crate::rate_limit::{ClientIp, Limit, email_key};
 use crate::state::AppState;
 use crate::view::media_url;
@@ -111,7 +112,7 @@ pub struct Credentials {
 
 impl Credentials {
     fn read(self) -> Result<(String, String), Problem> {
-        let mut errors = FieldErrors::new();
+        let mut errors = Messages::new();
         let email = self.email.required("email", &mut errors);
         let password = self.password.required("password", &mut errors);
         checked((email, password), &errors)
@@ -165,7 +166,7 @@ pub struct PasswordChangeBody {
 }
 
 /// `value` if no field was wrong, else the 422 naming them.
-fn checked<T>(value: T, errors: &FieldErrors) -> Result<T, Problem> {
+fn checked<T>(value: T, errors: &Messages) -> Result<T, Problem> {
     if errors.is_empty() {
         Ok(value)
     } else {
@@ -191,11 +192,9 @@ pub async fn register(
         .limits
         .hit(Limit::SignUpsByAddress, &ip.key())
         .map_err(Problem::too_many)?;
-    match state.accounts.register(&email, &password, &password).await {
+    let registration = Registration::parse(&email, &password).map_err(|e| Problem::invalid(&e))?;
+    match state.accounts.register(registration).await {
         Ok(()) => Ok(accepted()),
-        Err(RegisterError::Invalid(errors)) => Err(Problem::validation(
-            &errors.renamed("password1", "password"),
-        )),
         Err(RegisterError::Hash(e)) => Err(e.into()),
         Err(RegisterError::Unexpected(e)) => Err(e.into()),
     }
@@ -209,7 +208,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Body(body): Body<VerifyBody>,
 ) -> Result<Json<Status>, Problem> {
-    let mut errors = FieldErrors::new();
+    let mut errors = Messages::new();
     let token = checked(body.token.required("token", &mut errors), &errors)?;
     match state.accounts.confirm_email(&token).await {
         Ok(Verification::Pending(_)) => Ok(Json(Status { status: "verified" })),
@@ -298,7 +297,7 @@ pub async fn password_reset(
     ip: ClientIp,
     Body(body): Body<ResetBody>,
 ) -> Result<Response, Problem> {
-    let mut errors = FieldErrors::new();
+    let mut errors = Messages::new();
     let email = checked(body.email.required("email", &mut errors), &errors)?;
     state
         .limits
@@ -308,9 +307,9 @@ pub async fn password_reset(
         .limits
         .hit(Limit::ResetsByEmail, &email_key(&email))
         .map_err(Problem::too_many)?;
+    let email = address(&email).map_err(|e| Problem::invalid(&e))?;
     match state.accounts.request_password_reset(&email).await {
         Ok(()) => Ok(accepted()),
-        Err(ResendError::Invalid(errors)) => Err(Problem::validation(&errors)),
         Err(ResendError::Hash(e)) => Err(e.into()),
         Err(ResendError::Unexpected(e)) => Err(e.into()),
     }
@@ -333,7 +332,7 @@ pub async fn update_me(
     Body(body): Body<ProfileBody>,
 ) -> Result<Json<Me>, Problem> {
     let u = &me.user;
-    let mut errors = FieldErrors::new();
+    let mut errors = Messages::new();
     let first_name = body
         .first_name
         .take("first_name", &mut errors)
@@ -361,7 +360,7 @@ pub async fn update_me(
     };
     match state.accounts.update_profile(u.id, input).await {
         Ok(user) => Ok(Json(me_of(&state, &user).await?)),
-        Err(ProfileError::Invalid(errors)) => Err(Problem::validation(&errors)),
+        Err(ProfileError::Invalid(errors)) => Err(Problem::invalid(&errors)),
         Err(ProfileError::Media(e)) => Err(Problem::internal(e)),
         Err(ProfileError::Unexpected(e)) => Err(e.into()),
     }
@@ -376,7 +375,7 @@ pub async fn change_password(
     me: ApiUser,
     Body(body): Body<PasswordChangeBody>,
 ) -> Result<StatusCode, Problem> {
-    let mut errors = FieldErrors::new();
+    let mut errors = Messages::new();
     let old = body.old_password.required("old_password", &mut errors);
     let new = body.new_password.required("new_password", &mut errors);
     checked((), &errors)?;
@@ -386,17 +385,15 @@ pub async fn change_password(
         .map_err(Problem::too_many)?;
     let result = state
         .accounts
-        .change_password(me.user.id, &old, &new, &new, None)
+        .change_password(me.user.id, &old, &new, None)
         .await;
-    if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of("old_password").is_empty())
+    if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of(Input::OldPassword).is_empty())
     {
         attempt.not_a_failure();
     }
     match result {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(PasswordChangeError::Invalid(errors)) => Err(Problem::validation(
-            &errors.renamed("new_password1", "new_password"),
-        )),
+        Err(PasswordChangeError::Invalid(errors)) => Err(Problem::invalid(&errors)),
         Err(PasswordChangeError::Hash(e)) => Err(e.into()),
         Err(PasswordChangeError::Unexpected(e)) => Err(e.into()),
     }

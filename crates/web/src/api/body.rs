@@ -7,10 +7,10 @@
 // response; boxing it would cost more than it saves.
 #![allow(clippy::result_large_err)]
 
+use crate::names::Messages;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
-use catalog_domain::fields::FieldErrors;
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
 
@@ -150,7 +150,7 @@ impl Expected for bool {
 
 impl<T: Expected> Sent<T> {
     /// The value if one was sent; a field error if it had the wrong type.
-    pub fn take(self, field: &'static str, errors: &mut FieldErrors) -> Option<T> {
+    pub fn take(self, field: &'static str, errors: &mut Messages) -> Option<T> {
         self.take_or(field, T::EXPECTED, errors)
     }
 
@@ -159,7 +159,7 @@ impl<T: Expected> Sent<T> {
         self,
         field: &'static str,
         expected: &'static str,
-        errors: &mut FieldErrors,
+        errors: &mut Messages,
     ) -> Option<T> {
         match self {
             Sent::Absent => None,
@@ -172,7 +172,7 @@ impl<T: Expected> Sent<T> {
     }
 
     /// The value, which must be sent.
-    pub fn required(self, field: &'static str, errors: &mut FieldErrors) -> T
+    pub fn required(self, field: &'static str, errors: &mut Messages) -> T
     where
         T: Default,
     {
@@ -188,7 +188,7 @@ impl<T: Expected> Sent<T> {
 #[cfg(test)]
 mod tests {
     use super::{Body, Sent, is_json_media_type};
-    use catalog_domain::fields::FieldErrors;
+    use crate::names::Messages;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -213,7 +213,7 @@ mod tests {
         let Some(body) = sample(r#"{"name": 5, "count": 1.5, "flag": "yes", "other": []}"#) else {
             panic!("an object is a body")
         };
-        let mut errors = FieldErrors::new();
+        let mut errors = Messages::new();
         assert_eq!(body.name.take("name", &mut errors), None);
         assert_eq!(body.count.take("count", &mut errors), None);
         assert_eq!(body.flag.take("flag", &mut errors), None);
@@ -237,7 +237,7 @@ mod tests {
         else {
             panic!("an object is a body")
         };
-        let mut errors = FieldErrors::new();
+        let mut errors = Messages::new();
         assert_eq!(body.name.required("name", &mut errors), "");
         assert_eq!(body.count.take("count", &mut errors), Some(i64::MAX));
         assert_eq!(body.flag.take("flag", &mut errors), Some(false));

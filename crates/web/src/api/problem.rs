@@ -1,8 +1,8 @@
 //! RFC 9457 problem documents: every API error, one shape.
 
+use crate::names::Messages;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use catalog_domain::fields::FieldErrors;
 use catalog_domain::ports::{HashError, RepoError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -45,7 +45,7 @@ impl Problem {
         }
     }
 
-    pub fn validation(errors: &FieldErrors) -> Self {
+    pub fn validation(errors: &Messages) -> Self {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (field, message) in errors.iter() {
             map.entry(field.to_owned())
@@ -63,8 +63,13 @@ impl Problem {
         }
     }
 
+    /// The domain's validation errors, keyed as the API names its fields.
+    pub fn invalid(errors: &catalog_domain::fields::FieldErrors) -> Self {
+        Self::validation(&Messages::json(errors))
+    }
+
     pub fn field(field: &'static str, message: impl std::fmt::Display) -> Self {
-        let mut errors = FieldErrors::new();
+        let mut errors = Messages::new();
         errors.add(field, message);
         Self::validation(&errors)
     }

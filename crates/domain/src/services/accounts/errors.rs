@@ -4,8 +4,6 @@ use super::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("invalid registration: {0}")]
-    Invalid(FieldErrors),
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
@@ -33,8 +31,6 @@ pub enum LinkError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResendError {
-    #[error("invalid input: {0}")]
-    Invalid(FieldErrors),
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::Timestamp;
 use crate::access::Actor;
-use crate::fields::FieldErrors;
+use crate::fields::{FieldErrors, Input};
 use crate::mail::{MailKind, MailSecret, OutgoingMail};
 use crate::ports::{
     HashError, MailThrottle, MediaError, PasswordCheck, ProfileUpdate, RepoError, SignedClaims,
@@ -21,12 +21,14 @@ use crate::user::{
 
 use super::AccountsPorts;
 
+mod commands;
 mod errors;
 mod passwords;
 mod profile;
 mod registration;
 mod sign_in;
 
+pub use commands::{Registration, address};
 pub use errors::*;
 
 /// Verification and email-change links work for three days.
@@ -59,11 +61,7 @@ fn std_to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-fn password_problems(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    e: &crate::user::PasswordError,
-) {
+fn password_problems(errors: &mut FieldErrors, field: Input, e: &crate::user::PasswordError) {
     for problem in &e.problems {
         errors.add(field, problem);
     }

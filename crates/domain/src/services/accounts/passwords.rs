@@ -21,16 +21,11 @@ impl AccountsService {
     /// same amount of work.
     ///
     /// # Errors
-    /// [`ResendError::Invalid`] when the input is not an email address.
-    pub async fn request_password_reset(&self, email: &str) -> Result<(), ResendError> {
-        let email = Email::parse(email).map_err(|e| {
-            let mut errors = FieldErrors::new();
-            errors.add("email", e);
-            ResendError::Invalid(errors)
-        })?;
+    /// When hashing or the database fails.
+    pub async fn request_password_reset(&self, email: &Email) -> Result<(), ResendError> {
         let generated = self.generate_password();
         let hash = self.ports.hasher.hash(&generated).await?;
-        let Some(user) = self.ports.users.find_by_email(&email).await? else {
+        let Some(user) = self.ports.users.find_by_email(email).await? else {
             return Ok(());
         };
         if !user.is_verified {
@@ -60,7 +55,8 @@ impl AccountsService {
     }
 
     /// Changes the password after checking the old one; ends the user's other sessions
-    /// (all but `keep_session`) and revokes their API tokens; mails a notice.
+    /// (all but `keep_session`) and revokes their API tokens; mails a notice. (That the
+    /// new password was typed twice alike is the page's concern, checked before.)
     ///
     /// # Errors
     /// [`PasswordChangeError::Invalid`] with field errors; then nothing changes.
@@ -68,8 +64,7 @@ impl AccountsService {
         &self,
         id: UserId,
         old: &str,
-        new1: &str,
-        new2: &str,
+        new: &str,
         keep_session: Option<String>,
     ) -> Result<(), PasswordChangeError> {
         let user = self
@@ -91,16 +86,13 @@ impl AccountsService {
         };
         if !old_ok {
             errors.add(
-                "old_password",
+                Input::OldPassword,
                 "Your old password was entered incorrectly. Please enter it again.",
             );
         }
-        if new1 != new2 {
-            errors.add("new_password2", "The two password fields didn't match.");
-        }
-        if new1 == old {
+        if new == old {
             errors.add(
-                "new_password1",
+                Input::NewPassword,
                 "The new password must differ from the old one.",
             );
         }
@@ -109,8 +101,8 @@ impl AccountsService {
             first_name: Some(user.first_name.as_str()),
             last_name: Some(user.last_name.as_str()),
         };
-        let password = Password::parse(new1, context)
-            .map_err(|e| password_problems(&mut errors, "new_password1", &e))
+        let password = Password::parse(new, context)
+            .map_err(|e| password_problems(&mut errors, Input::NewPassword, &e))
             .ok();
         let Some(password) = password else {
             return Err(PasswordChangeError::Invalid(errors));

@@ -22,7 +22,7 @@ impl AccountsService {
             .ok_or(RepoError::NotFound)?;
         let mut errors = FieldErrors::new();
         let new_email = Email::parse(new_email)
-            .map_err(|e| errors.add("new_email", e))
+            .map_err(|e| errors.add(Input::NewEmail, e))
             .ok();
         let password_ok = match PasswordAttempt::new(password) {
             Some(attempt) => {
@@ -35,15 +35,21 @@ impl AccountsService {
             None => false,
         };
         if !password_ok {
-            errors.add("password", "Your password was entered incorrectly.");
+            errors.add(
+                Input::CurrentPassword,
+                "Your password was entered incorrectly.",
+            );
         }
         if let Some(new) = &new_email {
             if new.key() == user.email.key() {
-                errors.add("new_email", "This is already your email address.");
+                errors.add(Input::NewEmail, "This is already your email address.");
             } else {
                 self.release_stale(new).await?;
                 if self.ports.users.find_by_email(new).await?.is_some() {
-                    errors.add("new_email", "An account with this email already exists.");
+                    errors.add(
+                        Input::NewEmail,
+                        "An account with this email already exists.",
+                    );
                 }
             }
         }
@@ -179,7 +185,7 @@ impl AccountsService {
                 Ok(key) => Some(key),
                 Err(e) if e.refuses_the_file() => {
                     let mut errors = FieldErrors::new();
-                    errors.add("avatar", e);
+                    errors.add(Input::Avatar, e);
                     return Err(ProfileError::Invalid(errors));
                 }
                 Err(e) => return Err(ProfileError::Media(e)),
@@ -264,23 +270,23 @@ impl AccountsService {
 fn validate_profile(input: &ProfileInput<'_>) -> Result<ProfileUpdate, FieldErrors> {
     let mut errors = FieldErrors::new();
     let first_name = PersonName::parse(input.first_name)
-        .map_err(|e| errors.add("first_name", e))
+        .map_err(|e| errors.add(Input::FirstName, e))
         .ok();
     let last_name = PersonName::parse(input.last_name)
-        .map_err(|e| errors.add("last_name", e))
+        .map_err(|e| errors.add(Input::LastName, e))
         .ok();
     let country = match input.country.trim() {
         "" => Some(None),
         code => Country::parse(code)
             .map(Some)
-            .map_err(|e| errors.add("country", e))
+            .map_err(|e| errors.add(Input::Country, e))
             .ok(),
     };
     let phone = match (input.phone.trim(), country) {
         ("", _) => Some(None),
         (raw, Some(country)) => Phone::parse(raw, country)
             .map(Some)
-            .map_err(|e| errors.add("phone", e))
+            .map_err(|e| errors.add(Input::Phone, e))
             .ok(),
         // The country was invalid: the phone cannot be read yet.
         (_, None) => None,

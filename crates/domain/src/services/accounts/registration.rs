@@ -8,29 +8,9 @@ impl AccountsService {
     /// owner is told (at most once an hour), or, if unverified, sent the link again.
     ///
     /// # Errors
-    /// [`RegisterError::Invalid`] with field errors; then nothing is stored or sent.
-    pub async fn register(
-        &self,
-        email: &str,
-        password1: &str,
-        password2: &str,
-    ) -> Result<(), RegisterError> {
-        let mut errors = FieldErrors::new();
-        let email = Email::parse(email).map_err(|e| errors.add("email", e)).ok();
-        if password1 != password2 {
-            errors.add("password2", "The two password fields didn't match.");
-        }
-        let context = PasswordContext {
-            email: email.as_ref().map(Email::as_str),
-            ..PasswordContext::default()
-        };
-        let password = Password::parse(password1, context)
-            .map_err(|e| password_problems(&mut errors, "password1", &e))
-            .ok();
-        let (Some(email), Some(password)) = (email, password) else {
-            return Err(RegisterError::Invalid(errors));
-        };
-        errors.check().map_err(RegisterError::Invalid)?;
+    /// When hashing or the database fails; then nothing is stored or sent.
+    pub async fn register(&self, registration: Registration) -> Result<(), RegisterError> {
+        let Registration { email, password } = registration;
         // Hash in every case so that a known address answers as slowly as a new one.
         let password_hash = self.ports.hasher.hash(&password).await?;
         let now = self.now();
@@ -128,14 +108,9 @@ impl AccountsService {
     /// address belongs to an unverified account; answers the same in every case.
     ///
     /// # Errors
-    /// [`ResendError::Invalid`] when the input is not an email address.
-    pub async fn resend_verification(&self, email: &str) -> Result<(), ResendError> {
-        let email = Email::parse(email).map_err(|e| {
-            let mut errors = FieldErrors::new();
-            errors.add("email", e);
-            ResendError::Invalid(errors)
-        })?;
-        if let Some(user) = self.ports.users.find_by_email(&email).await?
+    /// When the database fails.
+    pub async fn resend_verification(&self, email: &Email) -> Result<(), ResendError> {
+        if let Some(user) = self.ports.users.find_by_email(email).await?
             && !user.is_verified
         {
             self.resend_link(&user).await?;

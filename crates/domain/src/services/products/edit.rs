@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{Checked, ProductError, ProductInput, ProductsService, invalid_category};
 use crate::access::{Actor, Field, ProductFacts, editable_fields};
-use crate::fields::FieldErrors;
+use crate::fields::{FieldErrors, Input};
 use crate::ports::RepoError;
 use crate::product::{
     NewVersion, Product, ProductId, Version, VersionId, VersionName, VersionNumber, VersionsEdit,
@@ -59,7 +59,10 @@ fn plan_versions(
         }
         if let Some(id) = row.id {
             if !known.contains_key(&id) || !named.insert(id) {
-                errors[i].add("number", "This version no longer exists; reload the page.");
+                errors[i].add(
+                    Input::VersionNumber,
+                    "This version no longer exists; reload the page.",
+                );
                 continue;
             }
             if row.delete {
@@ -68,10 +71,10 @@ fn plan_versions(
             }
         }
         let number = VersionNumber::parse(row.number)
-            .map_err(|e| errors[i].add("number", e))
+            .map_err(|e| errors[i].add(Input::VersionNumber, e))
             .ok();
         let name = VersionName::parse(row.name)
-            .map_err(|e| errors[i].add("name", e))
+            .map_err(|e| errors[i].add(Input::Name, e))
             .ok();
         let (Some(number), Some(name)) = (number, name) else {
             continue;
@@ -97,7 +100,7 @@ fn plan_versions(
         let Some(i) = row else { continue };
         if kept[..at].iter().any(|(n, _)| n == number) {
             errors[*i].add(
-                "number",
+                Input::VersionNumber,
                 "This product already has a version with this number.",
             );
         }
@@ -110,7 +113,7 @@ fn plan_versions(
         .collect();
     if current.len() > 1 {
         for i in current {
-            errors[i].add("is_current", "Only one version can be current.");
+            errors[i].add(Input::IsCurrent, "Only one version can be current.");
         }
     }
     (plan, errors)
@@ -214,7 +217,7 @@ impl ProductsService {
                     RepoError::VersionNumberTaken | RepoError::NotFound => {
                         let mut fields = FieldErrors::new();
                         fields.add(
-                            "versions",
+                            Input::Versions,
                             "The versions changed meanwhile; reload the page and try again.",
                         );
                         ProductError::InvalidEdit(EditErrors {
@@ -267,7 +270,7 @@ mod tests {
         let existing = [version(1, "1.0", false), version(2, "2.0", true)];
         // Row 0 renames version 1 to the number version 2 keeps (version 2 not in form).
         let (_, errors) = plan_versions(&existing, &[row(Some(1), "2.0", false)]);
-        assert_eq!(errors[0].of("number").len(), 1);
+        assert_eq!(errors[0].of(Input::VersionNumber).len(), 1);
         // Swapping numbers inside the form is fine: the end state is distinct.
         let (plan, errors) = plan_versions(
             &existing,
@@ -290,10 +293,10 @@ mod tests {
             &existing,
             &[row(Some(1), "1.0", true), row(None, "1.1", true)],
         );
-        assert_eq!(errors[0].of("is_current").len(), 1);
-        assert_eq!(errors[1].of("is_current").len(), 1);
+        assert_eq!(errors[0].of(Input::IsCurrent).len(), 1);
+        assert_eq!(errors[1].of(Input::IsCurrent).len(), 1);
         let (plan, errors) = plan_versions(&existing, &[row(Some(99), "9.0", false)]);
-        assert_eq!(errors[0].of("number").len(), 1);
+        assert_eq!(errors[0].of(Input::VersionNumber).len(), 1);
         assert!(plan.is_empty());
     }
 
@@ -301,7 +304,7 @@ mod tests {
     fn row_values_are_validated() {
         let long = "1".repeat(21);
         let (plan, errors) = plan_versions(&[], &[row(None, &long, false)]);
-        assert_eq!(errors[0].of("number").len(), 1);
+        assert_eq!(errors[0].of(Input::VersionNumber).len(), 1);
         assert!(plan.is_empty());
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{ProductError, ProductsService, forbidden};
 use crate::access::{Actor, Field, ProductFacts, can_change, can_see};
-use crate::fields::FieldErrors;
+use crate::fields::{FieldErrors, Input};
 use crate::ports::{MediaError, StoredMedia};
 use crate::product::{Product, ProductId};
 
@@ -28,7 +28,7 @@ impl ProductsService {
             Ok(key) => Ok(key),
             Err(e) if e.refuses_the_file() => {
                 let mut errors = FieldErrors::new();
-                errors.add("image", e);
+                errors.add(Input::Image, e);
                 Err(ProductError::Invalid(errors))
             }
             Err(e) => Err(ProductError::Media(e)),

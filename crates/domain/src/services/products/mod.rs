@@ -6,7 +6,7 @@ use crate::access::{
     Actor, Field, PatchDenied, ProductFacts, PublishDenied, apply_patch, can_change, can_delete,
     can_see, listing_scope,
 };
-use crate::fields::FieldErrors;
+use crate::fields::{FieldErrors, Input};
 use crate::ports::{MediaError, ProductScope, RepoError};
 use crate::product::{
     CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName, ProductPatch,
@@ -119,7 +119,7 @@ struct Checked {
 
 fn invalid_category() -> FieldErrors {
     let mut errors = FieldErrors::new();
-    errors.add("category_id", "Select a valid category.");
+    errors.add(Input::Category, "Select a valid category.");
     errors
 }
 
@@ -138,7 +138,7 @@ fn parse(input: &ProductInput<'_>) -> Parsed {
         match ProductName::parse(name) {
             Ok(v) => patch.name = Some(v),
             Err(e) => {
-                errors.add("name", e);
+                errors.add(Input::Name, e);
                 unparsed.push(Field::Name);
             }
         }
@@ -147,7 +147,7 @@ fn parse(input: &ProductInput<'_>) -> Parsed {
         match Description::parse(description) {
             Ok(v) => patch.description = Some(v),
             Err(e) => {
-                errors.add("description", e);
+                errors.add(Input::Description, e);
                 unparsed.push(Field::Description);
             }
         }
@@ -156,7 +156,7 @@ fn parse(input: &ProductInput<'_>) -> Parsed {
         match Money::parse(price) {
             Ok(v) => patch.price = Some(v),
             Err(e) => {
-                errors.add("price", e);
+                errors.add(Input::Price, e);
                 unparsed.push(Field::Price);
             }
         }
@@ -280,7 +280,7 @@ impl ProductsService {
         if let Some(id) = id
             && self.ports.categories.find_by_id(id).await?.is_none()
         {
-            errors.add("category_id", "Select a valid category.");
+            errors.add(Input::Category, "Select a valid category.");
         }
         Ok(())
     }
@@ -300,13 +300,13 @@ impl ProductsService {
             patch, mut errors, ..
         } = parse(&input);
         if input.name.is_none() {
-            errors.add("name", "This field is required.");
+            errors.add(Input::Name, "This field is required.");
         }
         if input.price.is_none() {
-            errors.add("price", "This field is required.");
+            errors.add(Input::Price, "This field is required.");
         }
         if input.category_id.is_none() {
-            errors.add("category_id", "This field is required.");
+            errors.add(Input::Category, "This field is required.");
         }
         self.check_category(patch.category_id, &mut errors).await?;
         let (Some(name), Some(price), Some(category_id)) =

@@ -4,6 +4,7 @@ use mockall::predicate::eq;
 
 use super::*;
 use crate::access::Permission;
+use crate::fields::Input;
 use crate::ports::*;
 use crate::product::{Category, CategoryName, CategoryRef, OwnerRef};
 use crate::user::{Email, UserId};
@@ -202,8 +203,8 @@ async fn invalid_or_incomplete_products_store_nothing() {
     let ProductError::Invalid(errors) = err else {
         panic!("{err:?}")
     };
-    for field in ["name", "price", "category_id"] {
-        assert!(!errors.of(field).is_empty(), "{field}: {errors}");
+    for field in [Input::Name, Input::Price, Input::Category] {
+        assert!(!errors.of(field).is_empty(), "{field:?}: {errors}");
     }
 }
 
@@ -364,7 +365,7 @@ async fn a_duplicate_version_number_is_a_field_error() {
     let ProductError::Invalid(errors) = err else {
         panic!("{err:?}")
     };
-    assert!(!errors.of("number").is_empty());
+    assert!(!errors.of(Input::VersionNumber).is_empty());
 }
 
 #[tokio::test]
@@ -469,7 +470,7 @@ async fn an_edit_with_a_bad_version_row_stores_nothing() {
     let ProductError::InvalidEdit(errors) = err else {
         panic!("expected InvalidEdit, got {err:?}");
     };
-    assert_eq!(errors.rows[0].of("number").len(), 1);
+    assert_eq!(errors.rows[0].of(Input::VersionNumber).len(), 1);
 }
 
 #[tokio::test]

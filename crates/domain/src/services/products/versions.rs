@@ -2,17 +2,17 @@
 
 use super::{ProductError, ProductsService, VersionInput};
 use crate::access::{Actor, Field, ProductFacts, can_change};
-use crate::fields::FieldErrors;
+use crate::fields::{FieldErrors, Input};
 use crate::ports::RepoError;
 use crate::product::{NewVersion, ProductId, Version, VersionId, VersionName, VersionNumber};
 
 fn version_of(input: &VersionInput<'_>) -> Result<NewVersion, ProductError> {
     let mut errors = FieldErrors::new();
     let number = VersionNumber::parse(input.number)
-        .map_err(|e| errors.add("number", e))
+        .map_err(|e| errors.add(Input::VersionNumber, e))
         .ok();
     let name = VersionName::parse(input.name)
-        .map_err(|e| errors.add("name", e))
+        .map_err(|e| errors.add(Input::Name, e))
         .ok();
     match (number, name) {
         (Some(number), Some(name)) => Ok(NewVersion {
@@ -29,7 +29,7 @@ fn version_error(e: RepoError) -> ProductError {
         RepoError::VersionNumberTaken => {
             let mut errors = FieldErrors::new();
             errors.add(
-                "number",
+                Input::VersionNumber,
                 "This product already has a version with this number.",
             );
             ProductError::Invalid(errors)

@@ -203,8 +203,8 @@ impl From<ProductError> for Problem {
                 "The product was changed by someone else while this request was handled; \
                  nothing was changed. Read it again and decide anew.",
             ),
-            ProductError::Invalid(errors) => Problem::validation(&errors),
-            ProductError::InvalidEdit(errors) => Problem::validation(&errors.fields),
+            ProductError::Invalid(errors) => Problem::invalid(&errors),
+            ProductError::InvalidEdit(errors) => Problem::invalid(&errors.fields),
             ProductError::Media(e) => Problem::internal(e),
             ProductError::Unexpected(e) => e.into(),
         }

@@ -6,6 +6,7 @@
 pub(super) mod docs;
 pub(super) mod versions;
 
+use crate::names::Messages;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -15,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use catalog_domain::PageRequest;
 use catalog_domain::access::{Actor, Field};
-use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::ProductId;
 use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput};
 
@@ -83,7 +83,7 @@ struct Fields {
 
 impl Fields {
     fn read(body: ProductBody) -> Result<Self, Problem> {
-        let mut errors = FieldErrors::new();
+        let mut errors = Messages::new();
         let fields = Self {
             name: body.name.take("name", &mut errors),
             description: body.description.take("description", &mut errors),

@@ -4,12 +4,12 @@
 // response; boxing it would cost more than it saves.
 #![allow(clippy::result_large_err)]
 
+use crate::names::Messages;
 use axum::Json;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use catalog_domain::access::Field;
-use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{ProductId, Version, VersionId};
 use catalog_domain::services::products::VersionInput;
 
@@ -30,7 +30,7 @@ struct VersionFields {
 impl VersionFields {
     async fn read(request: Request, state: &AppState) -> Result<Self, Problem> {
         let Body(body) = Body::<VersionBody>::from_request(request, state).await?;
-        let mut errors = FieldErrors::new();
+        let mut errors = Messages::new();
         let fields = Self {
             number: body.number.take("number", &mut errors),
             name: body.name.take("name", &mut errors),

@@ -1,10 +1,11 @@
 //! Changing the email address through a link to the new one.
 
+use crate::names::Messages;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use catalog_domain::fields::FieldErrors;
+use catalog_domain::fields::Input;
 use catalog_domain::services::accounts::{ConfirmEmailChangeError, EmailChangeError, LinkError};
 use serde::Deserialize;
 
@@ -19,7 +20,7 @@ use crate::session;
 pub(super) struct EmailChangePage {
     chrome: Chrome,
     new_email: String,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 pub(super) async fn email_change_form(
@@ -28,7 +29,7 @@ pub(super) async fn email_change_form(
     page.render(StatusCode::OK, |chrome| EmailChangePage {
         chrome,
         new_email: String::new(),
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     })
     .await
 }
@@ -62,7 +63,8 @@ pub(super) async fn email_change(
         .accounts
         .request_email_change(me.user.id, &form.new_email, &form.password)
         .await;
-    if !matches!(&result, Err(EmailChangeError::Invalid(e)) if !e.of("password").is_empty()) {
+    if !matches!(&result, Err(EmailChangeError::Invalid(e)) if !e.of(Input::CurrentPassword).is_empty())
+    {
         attempt.not_a_failure();
     }
     match result {
@@ -74,8 +76,8 @@ pub(super) async fn email_change(
             .await;
             Ok(see_other("/users/profile"))
         }
-        Err(EmailChangeError::Invalid(errors)) => {
-            let new_email = form.new_email;
+        Err(EmailChangeError::Invalid(found)) => {
+            let (new_email, errors) = (form.new_email, Messages::form(&found));
             page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| EmailChangePage {
                 chrome,
                 new_email,

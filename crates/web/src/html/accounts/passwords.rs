@@ -3,14 +3,15 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
-use catalog_domain::fields::FieldErrors;
-use catalog_domain::services::accounts::{PasswordChangeError, ResendError};
+use catalog_domain::fields::Input;
+use catalog_domain::services::accounts::{PasswordChangeError, ResendError, address};
 use serde::Deserialize;
 
-use super::shared::{EmailForm, MessagePage};
+use super::shared::{DIFFERENT_PASSWORDS, EmailForm, MessagePage};
 use crate::error::WebError;
 use crate::html::page::{CsrfForm, CsrfProtected, PageContext, SignedIn};
 use crate::html::{Chrome, see_other};
+use crate::names::Messages;
 use crate::rate_limit::{ClientIp, Limit, email_key};
 use crate::session;
 
@@ -19,14 +20,14 @@ use crate::session;
 pub(super) struct ResetPage {
     chrome: Chrome,
     email: String,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 pub(super) async fn reset_form(page: PageContext) -> Result<Response, WebError> {
     page.render(StatusCode::OK, |chrome| ResetPage {
         chrome,
         email: String::new(),
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     })
     .await
 }
@@ -45,19 +46,23 @@ pub(super) async fn reset(
         .limits
         .hit(Limit::ResetsByEmail, &email_key(&form.email))
         .map_err(WebError::TooManyRequests)?;
-    match state.accounts.request_password_reset(&form.email).await {
+    let email = match address(&form.email) {
+        Ok(email) => email,
+        Err(found) => {
+            let (email, errors) = (form.email, Messages::form(&found));
+            return page
+                .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ResetPage {
+                    chrome,
+                    email,
+                    errors,
+                })
+                .await;
+        }
+    };
+    match state.accounts.request_password_reset(&email).await {
         Ok(()) => {
             tracing::info!("password reset requested");
             Ok(see_other("/users/password-reset/done"))
-        }
-        Err(ResendError::Invalid(errors)) => {
-            let email = form.email;
-            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ResetPage {
-                chrome,
-                email,
-                errors,
-            })
-            .await
         }
         Err(ResendError::Hash(e)) => Err(e.into()),
         Err(ResendError::Unexpected(e)) => Err(e.into()),
@@ -82,7 +87,7 @@ pub(super) async fn reset_done(page: PageContext) -> Result<Response, WebError> 
 pub(super) struct PasswordChangePage {
     chrome: Chrome,
     required: bool,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 pub(super) async fn password_change_form(
@@ -91,7 +96,7 @@ pub(super) async fn password_change_form(
     page.render(StatusCode::OK, |chrome| PasswordChangePage {
         chrome,
         required: me.user.password_change_required,
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     })
     .await
 }
@@ -119,6 +124,20 @@ pub(super) async fn password_change(
     CsrfForm(form): CsrfForm<PasswordChangeForm>,
 ) -> Result<Response, WebError> {
     let state = &page.state;
+    // Typed twice alike is the form's own check, made before any password is.
+    if form.new_password1 != form.new_password2 {
+        let mut errors = Messages::new();
+        errors.add("new_password2", DIFFERENT_PASSWORDS);
+        return page
+            .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
+                PasswordChangePage {
+                    chrome,
+                    required: me.user.password_change_required,
+                    errors,
+                }
+            })
+            .await;
+    }
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)
@@ -129,11 +148,10 @@ pub(super) async fn password_change(
             me.user.id,
             &form.old_password,
             &form.new_password1,
-            &form.new_password2,
             page.session_key(),
         )
         .await;
-    if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of("old_password").is_empty())
+    if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of(Input::OldPassword).is_empty())
     {
         attempt.not_a_failure();
     }
@@ -145,7 +163,8 @@ pub(super) async fn password_change(
             tracing::info!(user = me.user.id.0, "password changed");
             Ok(see_other("/users/profile"))
         }
-        Err(PasswordChangeError::Invalid(errors)) => {
+        Err(PasswordChangeError::Invalid(found)) => {
+            let errors = Messages::form(&found);
             page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
                 PasswordChangePage {
                     chrome,

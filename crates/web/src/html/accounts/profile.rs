@@ -3,12 +3,12 @@
 use crate::error::WebError;
 use crate::html::page::SignedIn;
 use crate::html::{Chrome, media_url, see_other};
+use crate::names::Messages;
 use crate::session;
 use askama::Template;
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;
-use catalog_domain::fields::FieldErrors;
 use catalog_domain::services::accounts::{ProfileError, ProfileInput};
 use catalog_domain::user::Country;
 #[derive(Template)]
@@ -22,7 +22,7 @@ pub(super) struct ProfilePage {
     country: String,
     avatar_url: Option<String>,
     countries: Vec<(&'static str, &'static str)>,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 pub(super) fn countries() -> Vec<(&'static str, &'static str)> {
@@ -47,7 +47,7 @@ pub(super) async fn profile_form(SignedIn { page, me }: SignedIn) -> Result<Resp
         country: u.country.map(|c| c.code().to_owned()).unwrap_or_default(),
         avatar_url: u.avatar.as_deref().map(media_url),
         countries: countries(),
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     })
     .await
 }
@@ -118,7 +118,8 @@ pub(super) async fn profile(
             session::push_flash(&page.session, "Profile saved.").await;
             Ok(see_other("/users/profile"))
         }
-        Err(ProfileError::Invalid(errors)) => {
+        Err(ProfileError::Invalid(found)) => {
+            let errors = Messages::form(&found);
             page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ProfilePage {
                 chrome,
                 email: me.user.email.to_string(),

@@ -3,14 +3,14 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
-use catalog_domain::fields::FieldErrors;
-use catalog_domain::services::accounts::RegisterError;
+use catalog_domain::services::accounts::{RegisterError, Registration};
 use serde::Deserialize;
 
-use super::shared::MessagePage;
+use super::shared::{DIFFERENT_PASSWORDS, MessagePage};
 use crate::error::WebError;
 use crate::html::page::{CsrfForm, CsrfProtected, PageContext};
 use crate::html::{Chrome, see_other};
+use crate::names::Messages;
 use crate::rate_limit::{ClientIp, Limit};
 
 #[derive(Template)]
@@ -18,7 +18,7 @@ use crate::rate_limit::{ClientIp, Limit};
 pub(super) struct RegisterPage {
     chrome: Chrome,
     email: String,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,7 +43,7 @@ pub(super) async fn register_form(page: PageContext) -> Result<Response, WebErro
     page.render(StatusCode::OK, |chrome| RegisterPage {
         chrome,
         email: String::new(),
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     })
     .await
 }
@@ -58,23 +58,32 @@ pub(super) async fn register(
         .limits
         .hit(Limit::SignUpsByAddress, &ip.key())
         .map_err(WebError::TooManyRequests)?;
-    match state
-        .accounts
-        .register(&form.email, &form.password1, &form.password2)
-        .await
-    {
+    // Typed twice alike is the form's own check; the rest is the registration's.
+    let mut errors = Messages::new();
+    if form.password1 != form.password2 {
+        errors.add("password2", DIFFERENT_PASSWORDS);
+    }
+    let registration = match Registration::parse(&form.email, &form.password1) {
+        Ok(registration) if errors.is_empty() => registration,
+        parsed => {
+            let errors = match parsed {
+                Err(found) => Messages::form(&found).and(errors),
+                Ok(_) => errors,
+            };
+            let email = form.email;
+            return page
+                .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| RegisterPage {
+                    chrome,
+                    email,
+                    errors,
+                })
+                .await;
+        }
+    };
+    match state.accounts.register(registration).await {
         Ok(()) => {
             tracing::info!("registration accepted");
             Ok(see_other("/users/register/done"))
-        }
-        Err(RegisterError::Invalid(errors)) => {
-            let email = form.email;
-            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| RegisterPage {
-                chrome,
-                email,
-                errors,
-            })
-            .await
         }
         Err(RegisterError::Hash(e)) => Err(e.into()),
         Err(RegisterError::Unexpected(e)) => Err(e.into()),

@@ -1,5 +1,5 @@
 //! What several account pages share: a page of a few paragraphs, the email-only form,
-//! and the header that keeps tokens in URLs from leaking.
+//! the message for passwords typed differently, and the header that keeps tokens in URLs from leaking.
 
 use askama::Template;
 use axum::http::{HeaderValue, header};
@@ -16,6 +16,9 @@ pub(super) struct MessagePage<'a> {
     pub(super) paragraphs: Vec<&'a str>,
     pub(super) action: Option<(&'a str, &'a str)>,
 }
+
+/// A form's two password fields were not typed alike (Django's words).
+pub(super) const DIFFERENT_PASSWORDS: &str = "The two password fields didn't match.";
 
 /// Pages reached through a token must not leak it to other sites through `Referer`.
 pub(super) fn no_referrer(mut response: Response) -> Response {

@@ -1,11 +1,11 @@
 //! Confirming the address from the mailed link, and sending the link again.
 
+use crate::names::Messages;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use catalog_domain::fields::FieldErrors;
-use catalog_domain::services::accounts::{LinkError, ResendError, Verification};
+use catalog_domain::services::accounts::{LinkError, ResendError, Verification, address};
 
 use super::shared::{EmailForm, no_referrer};
 use crate::error::WebError;
@@ -20,7 +20,7 @@ pub(super) struct LinkInvalidPage<'a> {
     chrome: Chrome,
     reason: &'a str,
     email: String,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 pub(super) fn link_reason(e: &LinkError) -> &'static str {
@@ -38,7 +38,7 @@ async fn link_invalid(page: &PageContext, e: &LinkError) -> Result<Response, Web
         chrome,
         reason: link_reason(e),
         email: String::new(),
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     })
     .await
     .map(no_referrer)
@@ -100,7 +100,21 @@ pub(super) async fn resend(
         .limits
         .hit(Limit::ResendsByEmail, &email_key(&form.email))
         .map_err(WebError::TooManyRequests)?;
-    match state.accounts.resend_verification(&form.email).await {
+    let email = match address(&form.email) {
+        Ok(email) => email,
+        Err(found) => {
+            let (email, errors) = (form.email, Messages::form(&found));
+            return page
+                .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| LinkInvalidPage {
+                    chrome,
+                    reason: "Enter the address you registered with.",
+                    email,
+                    errors,
+                })
+                .await;
+        }
+    };
+    match state.accounts.resend_verification(&email).await {
         Ok(()) => {
             session::push_flash(
                 &page.session,
@@ -108,16 +122,6 @@ pub(super) async fn resend(
             )
             .await;
             Ok(see_other("/users/register/done"))
-        }
-        Err(ResendError::Invalid(errors)) => {
-            let email = form.email;
-            page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| LinkInvalidPage {
-                chrome,
-                reason: "Enter the address you registered with.",
-                email,
-                errors,
-            })
-            .await
         }
         Err(ResendError::Hash(e)) => Err(e.into()),
         Err(ResendError::Unexpected(e)) => Err(e.into()),

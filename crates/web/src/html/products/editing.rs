@@ -1,12 +1,12 @@
 //! Creating and editing: the product form, its versions formset, and the form shown
 //! again when it cannot be saved.
 
+use crate::names::Messages;
 use askama::Template;
 use axum::extract::{Multipart, Path};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, editable_fields};
-use catalog_domain::fields::FieldErrors;
 use catalog_domain::product::{Product, ProductId};
 use catalog_domain::services::products::{EditErrors, ProductDetail, ProductError};
 
@@ -26,7 +26,7 @@ struct RowView {
     name: String,
     is_current: bool,
     delete: bool,
-    errors: FieldErrors,
+    errors: Messages,
 }
 
 #[derive(Template)]
@@ -56,7 +56,7 @@ struct FormPage {
     rows: Vec<RowView>,
     /// Index of the current row, or "" for none.
     current: String,
-    errors: FieldErrors,
+    errors: Messages,
     /// The product's revision the form shows ("" on the create form).
     revision: String,
     /// Why the form is shown again without saving, when someone else's change stopped it.
@@ -88,7 +88,7 @@ fn blank_row() -> RowView {
         name: String::new(),
         is_current: false,
         delete: false,
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
     }
 }
 
@@ -117,7 +117,7 @@ fn new_product_page(chrome: Chrome, categories: Vec<(String, String)>) -> FormPa
         categories,
         rows: Vec::new(),
         current: String::new(),
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
         revision: String::new(),
         conflict: None,
     }
@@ -176,7 +176,7 @@ pub(super) async fn create(
                 category: form.category.clone().unwrap_or_default(),
                 price: form.price.clone().unwrap_or_default(),
                 is_published,
-                errors: errors.renamed("category_id", "category"),
+                errors: Messages::form(&errors),
                 ..new_product_page(chrome, categories)
             })
             .await
@@ -233,7 +233,7 @@ fn edit_page(
         categories,
         rows,
         current,
-        errors: FieldErrors::new(),
+        errors: Messages::new(),
         revision: product.revision.to_string(),
         conflict: None,
     })
@@ -258,7 +258,7 @@ pub(super) async fn edit_form(
             name: v.name.as_str().to_owned(),
             is_current: v.is_current,
             delete: false,
-            errors: FieldErrors::new(),
+            errors: Messages::new(),
         })
         .collect();
     rows.push(blank_row());
@@ -332,8 +332,12 @@ async fn edit_form_again(
         Err(e) => return failure(e, uri),
     };
     let (fields, rows, conflict) = match why {
-        ShownAgain::Invalid(EditErrors { fields, rows }) => (fields, rows, None),
-        ShownAgain::Conflict => (FieldErrors::new(), Vec::new(), Some(CONFLICT)),
+        ShownAgain::Invalid(EditErrors { fields, rows }) => (
+            Messages::form(&fields),
+            rows.iter().map(Messages::form).collect(),
+            None,
+        ),
+        ShownAgain::Conflict => (Messages::new(), Vec::new(), Some(CONFLICT)),
     };
     let row_views = form
         .versions
@@ -371,7 +375,7 @@ async fn edit_form_again(
     {
         page.is_published = v;
     }
-    page.errors = fields.renamed("category_id", "category");
+    page.errors = fields;
     page.conflict = conflict;
     let status = if conflict.is_some() {
         StatusCode::CONFLICT

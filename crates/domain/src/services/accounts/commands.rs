@@ -1,0 +1,48 @@
+//! What the account use cases take, parsed at the edge: an [`Email`] and a [`Password`]
+//! the policy accepts, never the strings a form or a body carried.
+
+use super::*;
+
+/// A registration: the address and the chosen password.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+}
+
+impl Registration {
+    /// Reads the two inputs; the password is judged knowing the address (it may not
+    /// resemble it).
+    ///
+    /// # Errors
+    /// Every problem of either input.
+    pub fn parse(email: &str, password: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = Email::parse(email)
+            .map_err(|e| errors.add(Input::Email, e))
+            .ok();
+        let context = PasswordContext {
+            email: email.as_ref().map(Email::as_str),
+            ..PasswordContext::default()
+        };
+        let password = Password::parse(password, context)
+            .map_err(|e| password_problems(&mut errors, Input::Password, &e))
+            .ok();
+        match (email, password) {
+            (Some(email), Some(password)) => Ok(Self { email, password }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// An address someone types to be sent something (a link again, a generated password).
+///
+/// # Errors
+/// The problem with the address, under [`Input::Email`].
+pub fn address(raw: &str) -> Result<Email, FieldErrors> {
+    Email::parse(raw).map_err(|e| {
+        let mut errors = FieldErrors::new();
+        errors.add(Input::Email, e);
+        errors
+    })
+}
