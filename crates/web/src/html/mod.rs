@@ -18,7 +18,7 @@ use axum::routing::get;
 use catalog_domain::access::Actor;
 use catalog_domain::ports::MediaError;
 use catalog_domain::services::accounts::AccountsService;
-use catalog_domain::services::products::{ImageAudience, ProductError};
+use catalog_domain::services::products::{ImageAudience, ViewError};
 use catalog_domain::user::User;
 use tower_sessions::Session;
 
@@ -361,8 +361,8 @@ async fn media(
         match state.products.image(actor, &key).await {
             Ok((ImageAudience::Everybody, file)) => ("public, max-age=3600", file),
             Ok((ImageAudience::Some, file)) => ("private, max-age=3600", file),
-            Err(ProductError::Unexpected(e)) => return Err(e.into()),
-            Err(ProductError::Media(e)) => return Err(WebError::Internal(e.to_string())),
+            Err(ViewError::Unexpected(e)) => return Err(e.into()),
+            Err(ViewError::Media(e)) => return Err(WebError::Internal(e.to_string())),
             Err(_) => return Err(WebError::NotFound),
         }
     } else {

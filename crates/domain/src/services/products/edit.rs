@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::{Checked, ProductError, ProductInput, ProductsService, invalid_category};
+use super::errors::ImageRefused;
+use super::{ChangeError, Checked, ProductInput, ProductsService, invalid_category};
 use crate::access::{Actor, Field, ProductFacts, editable_fields};
 use crate::fields::{FieldErrors, Input};
 use crate::ports::RepoError;
@@ -122,14 +123,14 @@ fn plan_versions(
 impl ProductsService {
     /// Saves an edit form. Fields the actor may not change — including an image or
     /// versions sent by someone who may not manage them — fail the whole request with
-    /// [`ProductError::Forbidden`] before anything else is looked at. `versions: None`
+    /// [`ChangeError::Forbidden`] before anything else is looked at. `versions: None`
     /// means the form had no versions formset. `revision` is the product's revision the
     /// form showed, when it says: an edit of a product that has changed since is refused
     /// rather than written over the change.
     ///
     /// # Errors
-    /// [`ProductError::NotFound`], [`ProductError::Forbidden`],
-    /// [`ProductError::InvalidEdit`], [`ProductError::Conflict`]; nothing is saved then.
+    /// [`ChangeError::NotFound`], [`ChangeError::Forbidden`],
+    /// [`ChangeError::InvalidEdit`], [`ChangeError::Conflict`]; nothing is saved then.
     pub async fn edit(
         &self,
         actor: &Actor,
@@ -138,8 +139,11 @@ impl ProductsService {
         image: Option<Vec<u8>>,
         versions: Option<Vec<VersionRow<'_>>>,
         revision: Option<i64>,
-    ) -> Result<Product, ProductError> {
-        let product = self.get(Some(actor), id).await?;
+    ) -> Result<Product, ChangeError> {
+        let product = self
+            .visible_to(actor, id)
+            .await?
+            .ok_or(ChangeError::NotFound)?;
         let mut also = Vec::new();
         if image.is_some() {
             also.push(Field::Image);
@@ -148,7 +152,7 @@ impl ProductsService {
             also.push(Field::Versions);
         }
         if editable_fields(actor, &ProductFacts::from(&product)).is_empty() {
-            return Err(ProductError::Forbidden {
+            return Err(ChangeError::Forbidden {
                 fields: Vec::new(),
                 publish_denied: None,
             });
@@ -156,7 +160,7 @@ impl ProductsService {
         // A form filled in on an earlier state is judged against that state by the
         // person who sent it; against today's, its unchanged fields would read as changes.
         if revision.is_some_and(|seen| seen != product.revision) {
-            return Err(ProductError::Conflict);
+            return Err(ChangeError::Conflict);
         }
         let Checked { update, errors } = self.check(actor, &product, &input, &also)?;
         let mut errors = EditErrors {
@@ -175,18 +179,18 @@ impl ProductsService {
             None => VersionsEdit::default(),
         };
         if !errors.is_empty() {
-            return Err(ProductError::InvalidEdit(errors));
+            return Err(ChangeError::InvalidEdit(errors));
         }
         let key = match image {
             Some(bytes) => match self.store_image(bytes).await {
                 Ok(key) => Some(key),
-                Err(ProductError::Invalid(fields)) => {
-                    return Err(ProductError::InvalidEdit(EditErrors {
+                Err(ImageRefused::Invalid(fields)) => {
+                    return Err(ChangeError::InvalidEdit(EditErrors {
                         fields,
                         rows: Vec::new(),
                     }));
                 }
-                Err(e) => return Err(e),
+                Err(ImageRefused::Failed(e)) => return Err(ChangeError::Media(e)),
             },
             None => None,
         };
@@ -209,8 +213,8 @@ impl ProductsService {
                     self.forget_image(key).await;
                 }
                 Err(match e {
-                    RepoError::Conflict => ProductError::Conflict,
-                    RepoError::MissingReference => ProductError::InvalidEdit(EditErrors {
+                    RepoError::Conflict => ChangeError::Conflict,
+                    RepoError::MissingReference => ChangeError::InvalidEdit(EditErrors {
                         fields: invalid_category(),
                         rows: Vec::new(),
                     }),
@@ -220,7 +224,7 @@ impl ProductsService {
                             Input::Versions,
                             "The versions changed meanwhile; reload the page and try again.",
                         );
-                        ProductError::InvalidEdit(EditErrors {
+                        ChangeError::InvalidEdit(EditErrors {
                             fields,
                             rows: Vec::new(),
                         })

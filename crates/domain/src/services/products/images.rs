@@ -1,7 +1,8 @@
 //! Product images: stored through the media pipeline, replaced, forgotten, and served
 //! only to those who may see their product.
 
-use super::{ProductError, ProductsService, forbidden};
+use super::errors::ImageRefused;
+use super::{ChangeError, ProductsService, ViewError, forbidden};
 use crate::access::{Actor, Field, ProductFacts, can_change, can_see};
 use crate::fields::{FieldErrors, Input};
 use crate::ports::{MediaError, StoredMedia};
@@ -23,15 +24,15 @@ impl ProductsService {
         let _ = self.ports.media.delete(key).await;
     }
 
-    pub(super) async fn store_image(&self, bytes: Vec<u8>) -> Result<String, ProductError> {
+    pub(super) async fn store_image(&self, bytes: Vec<u8>) -> Result<String, ImageRefused> {
         match self.ports.media.save_image("products", bytes).await {
             Ok(key) => Ok(key),
             Err(e) if e.refuses_the_file() => {
                 let mut errors = FieldErrors::new();
                 errors.add(Input::Image, e);
-                Err(ProductError::Invalid(errors))
+                Err(ImageRefused::Invalid(errors))
             }
-            Err(e) => Err(ProductError::Media(e)),
+            Err(e) => Err(ImageRefused::Failed(e)),
         }
     }
 
@@ -39,21 +40,21 @@ impl ProductsService {
     /// whether anybody may (then shared caches may keep it too).
     ///
     /// # Errors
-    /// [`ProductError::NotFound`] when no product has the image or the viewer may not
+    /// [`ViewError::NotFound`] when no product has the image or the viewer may not
     /// see the one that has: a draft's image is as private as the draft.
     pub async fn image(
         &self,
         viewer: Option<&Actor>,
         key: &str,
-    ) -> Result<(ImageAudience, StoredMedia), ProductError> {
+    ) -> Result<(ImageAudience, StoredMedia), ViewError> {
         let facts = self
             .ports
             .products
             .image_owner(key)
             .await?
-            .ok_or(ProductError::NotFound)?;
+            .ok_or(ViewError::NotFound)?;
         if !can_see(viewer, &facts, self.public_browsing) {
-            return Err(ProductError::NotFound);
+            return Err(ViewError::NotFound);
         }
         let audience = if can_see(None, &facts, self.public_browsing) {
             ImageAudience::Everybody
@@ -62,22 +63,25 @@ impl ProductsService {
         };
         match self.ports.media.open(key).await {
             Ok(file) => Ok((audience, file)),
-            Err(MediaError::NotFound) => Err(ProductError::NotFound),
-            Err(e) => Err(ProductError::Media(e)),
+            Err(MediaError::NotFound) => Err(ViewError::NotFound),
+            Err(e) => Err(ViewError::Media(e)),
         }
     }
 
     /// Replaces the image.
     ///
     /// # Errors
-    /// [`ProductError::NotFound`], [`ProductError::Forbidden`] or an image field error.
+    /// [`ChangeError::NotFound`], [`ChangeError::Forbidden`] or an image field error.
     pub async fn set_image(
         &self,
         actor: &Actor,
         id: ProductId,
         bytes: Vec<u8>,
-    ) -> Result<Product, ProductError> {
-        let product = self.get(Some(actor), id).await?;
+    ) -> Result<Product, ChangeError> {
+        let product = self
+            .visible_to(actor, id)
+            .await?
+            .ok_or(ChangeError::NotFound)?;
         if !can_change(actor, &ProductFacts::from(&product), Field::Image) {
             return Err(forbidden(Field::Image));
         }

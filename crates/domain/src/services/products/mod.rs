@@ -3,11 +3,10 @@
 //! images and versions.
 
 use crate::access::{
-    Actor, Field, PatchDenied, ProductFacts, PublishDenied, apply_patch, can_change, can_delete,
-    can_see, listing_scope,
+    Actor, Field, ProductFacts, apply_patch, can_change, can_delete, can_see, listing_scope,
 };
 use crate::fields::{FieldErrors, Input};
-use crate::ports::{MediaError, ProductScope, RepoError};
+use crate::ports::{ProductScope, RepoError};
 use crate::product::{
     CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName, ProductPatch,
     ProductUpdate, Version,
@@ -17,10 +16,12 @@ use crate::{Page, PageRequest};
 use super::ProductsPorts;
 
 mod edit;
+mod errors;
 mod images;
 mod versions;
 
 pub use edit::{EditErrors, VersionRow};
+pub use errors::{ChangeError, CreateError, DeleteError, ListError, ProductError, ViewError};
 pub use images::ImageAudience;
 
 #[cfg(test)]
@@ -33,61 +34,8 @@ pub struct ProductDetail {
     pub versions: Vec<Version>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProductError {
-    /// Anonymous visitor while public browsing is off.
-    #[error("sign in to see products")]
-    LoginRequired,
-    /// Unknown, or invisible to this viewer (never 403 for what one may not see).
-    #[error("no such product")]
-    NotFound,
-    /// The actor may not change these fields; nothing was saved.
-    #[error("forbidden: {}", .fields.iter().map(|f| f.api_name()).collect::<Vec<_>>().join(", "))]
-    Forbidden {
-        fields: Vec<Field>,
-        publish_denied: Option<PublishDenied>,
-    },
-    #[error("invalid input: {0}")]
-    Invalid(FieldErrors),
-    /// The edit form: errors of the product's fields and of each submitted version row.
-    #[error("invalid input")]
-    InvalidEdit(EditErrors),
-    /// Someone else changed the product after this change was decided on (a moderator
-    /// unpublished it while its owner's edit was on its way, say); nothing was saved.
-    #[error("the product changed meanwhile")]
-    Conflict,
-    #[error(transparent)]
-    Media(MediaError),
-    /// The database failed; never a conflict or a vanished row, which have their own
-    /// variants (see the `From` below).
-    #[error(transparent)]
-    Unexpected(RepoError),
-}
-
-/// Written out rather than derived, so that `?` on a repository call cannot turn a
-/// lost race into "unexpected": a write that found the product changed is a
-/// [`ProductError::Conflict`], one that found it gone is [`ProductError::NotFound`].
-impl From<RepoError> for ProductError {
-    fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::Conflict => Self::Conflict,
-            RepoError::NotFound => Self::NotFound,
-            other => Self::Unexpected(other),
-        }
-    }
-}
-
-impl From<PatchDenied> for ProductError {
-    fn from(d: PatchDenied) -> Self {
-        Self::Forbidden {
-            fields: d.fields,
-            publish_denied: d.publish_denied,
-        }
-    }
-}
-
-fn forbidden(field: Field) -> ProductError {
-    ProductError::Forbidden {
+fn forbidden(field: Field) -> ChangeError {
+    ChangeError::Forbidden {
         fields: vec![field],
         publish_denied: None,
     }
@@ -184,20 +132,32 @@ impl ProductsService {
         }
     }
 
-    fn scope(&self, viewer: Option<&Actor>) -> Result<ProductScope, ProductError> {
-        listing_scope(viewer, self.public_browsing).ok_or(ProductError::LoginRequired)
+    fn scope(&self, viewer: Option<&Actor>) -> Option<ProductScope> {
+        listing_scope(viewer, self.public_browsing)
+    }
+
+    /// The product, if `actor` may see it: what every change starts from (a product
+    /// someone may not see is not found, rather than forbidden).
+    async fn visible_to(&self, actor: &Actor, id: ProductId) -> Result<Option<Product>, RepoError> {
+        Ok(self.ports.products.find(id).await?.filter(|product| {
+            can_see(
+                Some(actor),
+                &ProductFacts::from(product),
+                self.public_browsing,
+            )
+        }))
     }
 
     /// The products the viewer may see, newest first.
     ///
     /// # Errors
-    /// [`ProductError::LoginRequired`] for anonymous visitors without public browsing.
+    /// [`ListError::LoginRequired`] for anonymous visitors without public browsing.
     pub async fn list(
         &self,
         viewer: Option<&Actor>,
         page: PageRequest,
-    ) -> Result<Page<Product>, ProductError> {
-        let scope = self.scope(viewer)?;
+    ) -> Result<Page<Product>, ListError> {
+        let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
         Ok(self.ports.products.list(scope, page).await?)
     }
 
@@ -209,8 +169,8 @@ impl ProductsService {
         &self,
         viewer: Option<&Actor>,
         page: PageRequest,
-    ) -> Result<Page<ProductDetail>, ProductError> {
-        let scope = self.scope(viewer)?;
+    ) -> Result<Page<ProductDetail>, ListError> {
+        let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
         let products = self.ports.products.list_with_versions(scope, page).await?;
         Ok(Page {
             items: products
@@ -227,19 +187,15 @@ impl ProductsService {
     /// A product the viewer may see.
     ///
     /// # Errors
-    /// [`ProductError::NotFound`] when it does not exist or is not visible.
-    pub async fn get(
-        &self,
-        viewer: Option<&Actor>,
-        id: ProductId,
-    ) -> Result<Product, ProductError> {
-        self.scope(viewer)?;
+    /// [`ViewError::NotFound`] when it does not exist or is not visible.
+    pub async fn get(&self, viewer: Option<&Actor>, id: ProductId) -> Result<Product, ViewError> {
+        self.scope(viewer).ok_or(ViewError::LoginRequired)?;
         let product = self
             .ports
             .products
             .find(id)
             .await?
-            .ok_or(ProductError::NotFound)?;
+            .ok_or(ViewError::NotFound)?;
         self.shown_to(viewer, product)
     }
 
@@ -251,24 +207,24 @@ impl ProductsService {
         &self,
         viewer: Option<&Actor>,
         id: ProductId,
-    ) -> Result<ProductDetail, ProductError> {
-        self.scope(viewer)?;
+    ) -> Result<ProductDetail, ViewError> {
+        self.scope(viewer).ok_or(ViewError::LoginRequired)?;
         let (product, versions) = self
             .ports
             .products
             .find_with_versions(id)
             .await?
-            .ok_or(ProductError::NotFound)?;
+            .ok_or(ViewError::NotFound)?;
         let product = self.shown_to(viewer, product)?;
         Ok(ProductDetail { product, versions })
     }
 
     /// A product someone may not see is not found, rather than forbidden.
-    fn shown_to(&self, viewer: Option<&Actor>, product: Product) -> Result<Product, ProductError> {
+    fn shown_to(&self, viewer: Option<&Actor>, product: Product) -> Result<Product, ViewError> {
         if can_see(viewer, &ProductFacts::from(&product), self.public_browsing) {
             Ok(product)
         } else {
-            Err(ProductError::NotFound)
+            Err(ViewError::NotFound)
         }
     }
 
@@ -289,13 +245,13 @@ impl ProductsService {
     /// optional image that goes through the media pipeline first.
     ///
     /// # Errors
-    /// [`ProductError::Invalid`] with field errors; then nothing is stored.
+    /// [`CreateError::Invalid`] with field errors; then nothing is stored.
     pub async fn create(
         &self,
         actor: &Actor,
         input: ProductInput<'_>,
         image: Option<Vec<u8>>,
-    ) -> Result<Product, ProductError> {
+    ) -> Result<Product, CreateError> {
         let Parsed {
             patch, mut errors, ..
         } = parse(&input);
@@ -312,10 +268,10 @@ impl ProductsService {
         let (Some(name), Some(price), Some(category_id)) =
             (patch.name, patch.price, patch.category_id)
         else {
-            return Err(ProductError::Invalid(errors));
+            return Err(CreateError::Invalid(errors));
         };
         if !errors.is_empty() {
-            return Err(ProductError::Invalid(errors));
+            return Err(CreateError::Invalid(errors));
         }
         let image = match image {
             Some(bytes) => Some(self.store_image(bytes).await?),
@@ -347,19 +303,22 @@ impl ProductsService {
     /// further; sending a field's current value is not a change.
     ///
     /// # Errors
-    /// [`ProductError::NotFound`], [`ProductError::Forbidden`] or [`ProductError::Invalid`];
-    /// nothing is saved then.
+    /// [`ChangeError::NotFound`], [`ChangeError::Forbidden`], [`ChangeError::Invalid`] or
+    /// [`ChangeError::Conflict`]; nothing is saved then.
     pub async fn update(
         &self,
         actor: &Actor,
         id: ProductId,
         input: ProductInput<'_>,
-    ) -> Result<Product, ProductError> {
-        let product = self.get(Some(actor), id).await?;
+    ) -> Result<Product, ChangeError> {
+        let product = self
+            .visible_to(actor, id)
+            .await?
+            .ok_or(ChangeError::NotFound)?;
         let Checked { update, mut errors } = self.check(actor, &product, &input, &[])?;
         self.check_category(update.category_id, &mut errors).await?;
         if !errors.is_empty() {
-            return Err(ProductError::Invalid(errors));
+            return Err(ChangeError::Invalid(errors));
         }
         if update.is_empty() {
             return Ok(product);
@@ -367,8 +326,7 @@ impl ProductsService {
         // Written only if nobody wrote the product since it was read and judged above.
         match self.ports.products.update(id, update).await {
             Ok(product) => Ok(product),
-            Err(RepoError::MissingReference) => Err(ProductError::Invalid(invalid_category())),
-            Err(RepoError::Conflict) => Err(ProductError::Conflict),
+            Err(RepoError::MissingReference) => Err(ChangeError::Invalid(invalid_category())),
             Err(e) => Err(e.into()),
         }
     }
@@ -383,7 +341,7 @@ impl ProductsService {
         product: &Product,
         input: &ProductInput<'_>,
         also: &[Field],
-    ) -> Result<Checked, ProductError> {
+    ) -> Result<Checked, ChangeError> {
         let facts = ProductFacts::from(product);
         let Parsed {
             patch,
@@ -407,21 +365,21 @@ impl ProductsService {
         if !denied.is_empty() {
             denied.sort();
             denied.dedup();
-            return Err(ProductError::Forbidden {
+            return Err(ChangeError::Forbidden {
                 fields: denied,
                 publish_denied,
             });
         }
-        let update = checked.map_err(ProductError::from)?;
+        let update = checked.map_err(ChangeError::from)?;
         Ok(Checked { update, errors })
     }
 
     /// Every category, by name: what a product form offers.
     ///
     /// # Errors
-    /// [`ProductError::Unexpected`] when the database fails.
-    pub async fn categories(&self) -> Result<Vec<crate::product::Category>, ProductError> {
-        Ok(self.ports.categories.list().await?)
+    /// When the database fails.
+    pub async fn categories(&self) -> Result<Vec<crate::product::Category>, RepoError> {
+        self.ports.categories.list().await
     }
 
     /// Whether `actor` may change `field` of the product (any field, for `None`): what a
@@ -429,15 +387,18 @@ impl ProductsService {
     /// before what they sent is looked at.
     ///
     /// # Errors
-    /// [`ProductError::NotFound`] for a product the actor may not see,
-    /// [`ProductError::Forbidden`] when they may change nothing (or not `field`).
+    /// [`ChangeError::NotFound`] for a product the actor may not see,
+    /// [`ChangeError::Forbidden`] when they may change nothing (or not `field`).
     pub async fn may_change(
         &self,
         actor: &Actor,
         id: ProductId,
         field: Option<Field>,
-    ) -> Result<(), ProductError> {
-        let product = self.get(Some(actor), id).await?;
+    ) -> Result<(), ChangeError> {
+        let product = self
+            .visible_to(actor, id)
+            .await?
+            .ok_or(ChangeError::NotFound)?;
         let facts = ProductFacts::from(&product);
         let allowed = match field {
             Some(field) => can_change(actor, &facts, field),
@@ -446,7 +407,7 @@ impl ProductsService {
         if allowed {
             Ok(())
         } else {
-            Err(ProductError::Forbidden {
+            Err(ChangeError::Forbidden {
                 fields: field.into_iter().collect(),
                 publish_denied: None,
             })
@@ -456,14 +417,14 @@ impl ProductsService {
     /// Deletes a product (owner or superuser) and its image.
     ///
     /// # Errors
-    /// [`ProductError::NotFound`] or [`ProductError::Forbidden`].
-    pub async fn delete(&self, actor: &Actor, id: ProductId) -> Result<(), ProductError> {
-        let product = self.get(Some(actor), id).await?;
+    /// [`DeleteError::NotFound`] or [`DeleteError::Forbidden`].
+    pub async fn delete(&self, actor: &Actor, id: ProductId) -> Result<(), DeleteError> {
+        let product = self
+            .visible_to(actor, id)
+            .await?
+            .ok_or(DeleteError::NotFound)?;
         if !can_delete(actor, &ProductFacts::from(&product)) {
-            return Err(ProductError::Forbidden {
-                fields: Vec::new(),
-                publish_denied: None,
-            });
+            return Err(DeleteError::Forbidden);
         }
         self.ports.products.delete(id).await?;
         if let Some(key) = &product.image {

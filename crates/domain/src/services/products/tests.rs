@@ -3,7 +3,7 @@ use std::sync::Arc;
 use mockall::predicate::eq;
 
 use super::*;
-use crate::access::Permission;
+use crate::access::{Permission, PublishDenied};
 use crate::fields::Input;
 use crate::ports::*;
 use crate::product::{Category, CategoryName, CategoryRef, OwnerRef};
@@ -140,7 +140,7 @@ async fn listings_are_scoped_by_who_is_looking() {
     let mut m = Mocks::new();
     m.products.expect_list().times(0);
     let err = m.service(false).list(None, page()).await.unwrap_err();
-    assert!(matches!(err, ProductError::LoginRequired));
+    assert!(matches!(err, ListError::LoginRequired));
 }
 
 #[tokio::test]
@@ -151,7 +151,7 @@ async fn an_invisible_product_is_not_found_rather_than_forbidden() {
         .get(Some(&stranger()), ProductId(10))
         .await
         .unwrap_err();
-    assert!(matches!(err, ProductError::NotFound));
+    assert!(matches!(err, ViewError::NotFound));
     let seen = Mocks::new()
         .finding(product(false, false))
         .service(false)
@@ -200,7 +200,7 @@ async fn invalid_or_incomplete_products_store_nothing() {
         .create(&owner(), input, Some(vec![1, 2, 3]))
         .await
         .unwrap_err();
-    let ProductError::Invalid(errors) = err else {
+    let CreateError::Invalid(errors) = err else {
         panic!("{err:?}")
     };
     for field in [Input::Name, Input::Price, Input::Category] {
@@ -223,7 +223,7 @@ async fn a_forbidden_patch_never_reaches_the_repository() {
         .update(&moderator(), ProductId(10), input)
         .await
         .unwrap_err();
-    let ProductError::Forbidden { fields, .. } = err else {
+    let ChangeError::Forbidden { fields, .. } = err else {
         panic!("{err:?}")
     };
     assert_eq!(fields, vec![Field::Name, Field::Price]);
@@ -243,7 +243,7 @@ async fn an_unparseable_forbidden_value_is_forbidden_not_invalid() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ProductError::Forbidden { ref fields, .. } if *fields == vec![Field::Price]),
+        matches!(err, ChangeError::Forbidden { ref fields, .. } if *fields == vec![Field::Price]),
         "{err:?}"
     );
 }
@@ -291,7 +291,7 @@ async fn an_owner_cannot_republish_a_locked_product() {
     assert!(
         matches!(
             err,
-            ProductError::Forbidden {
+            ChangeError::Forbidden {
                 publish_denied: Some(PublishDenied::ModerationLocked),
                 ..
             }
@@ -306,7 +306,7 @@ async fn only_owners_and_superusers_delete() {
     m.products.expect_delete().times(0);
     assert!(matches!(
         m.service(false).delete(&moderator(), ProductId(10)).await,
-        Err(ProductError::Forbidden { .. })
+        Err(DeleteError::Forbidden)
     ));
     let mut m = Mocks::new().finding(product(true, false));
     m.products
@@ -335,13 +335,13 @@ async fn versions_and_images_are_the_owners_business() {
         service
             .add_version(&moderator(), ProductId(10), input)
             .await,
-        Err(ProductError::Forbidden { .. })
+        Err(ChangeError::Forbidden { .. })
     ));
     assert!(matches!(
         service
             .set_image(&moderator(), ProductId(10), vec![1])
             .await,
-        Err(ProductError::Forbidden { .. })
+        Err(ChangeError::Forbidden { .. })
     ));
 }
 
@@ -362,7 +362,7 @@ async fn a_duplicate_version_number_is_a_field_error() {
         .add_version(&owner(), ProductId(10), input)
         .await
         .unwrap_err();
-    let ProductError::Invalid(errors) = err else {
+    let ChangeError::Invalid(errors) = err else {
         panic!("{err:?}")
     };
     assert!(!errors.of(Input::VersionNumber).is_empty());
@@ -398,7 +398,7 @@ async fn a_moderator_sending_an_image_or_versions_through_the_edit_form_changes_
             )
             .await
             .unwrap_err();
-        let ProductError::Forbidden { fields, .. } = err else {
+        let ChangeError::Forbidden { fields, .. } = err else {
             panic!("expected Forbidden, got {err:?}");
         };
         let expected = if image.is_some() {
@@ -467,7 +467,7 @@ async fn an_edit_with_a_bad_version_row_stores_nothing() {
         )
         .await
         .unwrap_err();
-    let ProductError::InvalidEdit(errors) = err else {
+    let ChangeError::InvalidEdit(errors) = err else {
         panic!("expected InvalidEdit, got {err:?}");
     };
     assert_eq!(errors.rows[0].of(Input::VersionNumber).len(), 1);
@@ -489,7 +489,7 @@ async fn a_form_filled_in_on_an_older_revision_is_refused_before_anything_is_sto
         .edit(&owner(), ProductId(10), input, Some(vec![1]), None, Some(3))
         .await
         .unwrap_err();
-    assert!(matches!(err, ProductError::Conflict), "{err:?}");
+    assert!(matches!(err, ChangeError::Conflict), "{err:?}");
 }
 
 #[tokio::test]
@@ -508,7 +508,7 @@ async fn a_write_that_finds_the_product_changed_is_a_conflict() {
         .update(&moderator(), ProductId(10), input)
         .await
         .unwrap_err();
-    assert!(matches!(err, ProductError::Conflict), "{err:?}");
+    assert!(matches!(err, ChangeError::Conflict), "{err:?}");
 }
 
 #[tokio::test]
@@ -546,9 +546,9 @@ async fn a_repository_conflict_never_becomes_unexpected() {
             .await
             .unwrap_err();
         if conflict {
-            assert!(matches!(err, ProductError::Conflict), "{err:?}");
+            assert!(matches!(err, DeleteError::Conflict), "{err:?}");
         } else {
-            assert!(matches!(err, ProductError::NotFound), "{err:?}");
+            assert!(matches!(err, DeleteError::NotFound), "{err:?}");
         }
     }
 }

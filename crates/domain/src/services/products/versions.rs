@@ -1,12 +1,12 @@
 //! Versions of a product: only its owner (and superusers) manage them.
 
-use super::{ProductError, ProductsService, VersionInput};
+use super::{ChangeError, ProductsService, VersionInput};
 use crate::access::{Actor, Field, ProductFacts, can_change};
 use crate::fields::{FieldErrors, Input};
 use crate::ports::RepoError;
 use crate::product::{NewVersion, ProductId, Version, VersionId, VersionName, VersionNumber};
 
-fn version_of(input: &VersionInput<'_>) -> Result<NewVersion, ProductError> {
+fn version_of(input: &VersionInput<'_>) -> Result<NewVersion, ChangeError> {
     let mut errors = FieldErrors::new();
     let number = VersionNumber::parse(input.number)
         .map_err(|e| errors.add(Input::VersionNumber, e))
@@ -20,11 +20,11 @@ fn version_of(input: &VersionInput<'_>) -> Result<NewVersion, ProductError> {
             name,
             is_current: input.is_current,
         }),
-        _ => Err(ProductError::Invalid(errors)),
+        _ => Err(ChangeError::Invalid(errors)),
     }
 }
 
-fn version_error(e: RepoError) -> ProductError {
+fn version_error(e: RepoError) -> ChangeError {
     match e {
         RepoError::VersionNumberTaken => {
             let mut errors = FieldErrors::new();
@@ -32,16 +32,18 @@ fn version_error(e: RepoError) -> ProductError {
                 Input::VersionNumber,
                 "This product already has a version with this number.",
             );
-            ProductError::Invalid(errors)
+            ChangeError::Invalid(errors)
         }
-        RepoError::NotFound => ProductError::NotFound,
         other => other.into(),
     }
 }
 
 impl ProductsService {
-    async fn versions_allowed(&self, actor: &Actor, id: ProductId) -> Result<(), ProductError> {
-        let product = self.get(Some(actor), id).await?;
+    async fn versions_allowed(&self, actor: &Actor, id: ProductId) -> Result<(), ChangeError> {
+        let product = self
+            .visible_to(actor, id)
+            .await?
+            .ok_or(ChangeError::NotFound)?;
         if can_change(actor, &ProductFacts::from(&product), Field::Versions) {
             Ok(())
         } else {
@@ -52,14 +54,14 @@ impl ProductsService {
     /// Adds a version; a current one demotes the previous current version.
     ///
     /// # Errors
-    /// [`ProductError::Forbidden`] for anyone but the owner (and superusers),
-    /// [`ProductError::Invalid`] for bad or duplicate numbers.
+    /// [`ChangeError::Forbidden`] for anyone but the owner (and superusers),
+    /// [`ChangeError::Invalid`] for bad or duplicate numbers.
     pub async fn add_version(
         &self,
         actor: &Actor,
         id: ProductId,
         input: VersionInput<'_>,
-    ) -> Result<Version, ProductError> {
+    ) -> Result<Version, ChangeError> {
         self.versions_allowed(actor, id).await?;
         let version = version_of(&input)?;
         self.ports
@@ -72,7 +74,7 @@ impl ProductsService {
     /// Replaces a version's number, name and current flag.
     ///
     /// # Errors
-    /// As [`ProductsService::add_version`], and [`ProductError::NotFound`] for a version
+    /// As [`ProductsService::add_version`], and [`ChangeError::NotFound`] for a version
     /// of another product.
     pub async fn update_version(
         &self,
@@ -80,7 +82,7 @@ impl ProductsService {
         id: ProductId,
         version: VersionId,
         input: VersionInput<'_>,
-    ) -> Result<Version, ProductError> {
+    ) -> Result<Version, ChangeError> {
         self.versions_allowed(actor, id).await?;
         let new = version_of(&input)?;
         self.ports
@@ -97,7 +99,7 @@ impl ProductsService {
         actor: &Actor,
         id: ProductId,
         version: VersionId,
-    ) -> Result<(), ProductError> {
+    ) -> Result<(), ChangeError> {
         self.versions_allowed(actor, id).await?;
         self.ports
             .versions

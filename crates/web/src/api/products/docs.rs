@@ -8,7 +8,9 @@
 use axum::http::StatusCode;
 use catalog_domain::access::{Actor, ProductFacts, PublishDenied, sees_owner_email};
 use catalog_domain::product::{Product, Version};
-use catalog_domain::services::products::ProductError;
+use catalog_domain::services::products::{
+    ChangeError, CreateError, DeleteError, ListError, ProductError, ViewError,
+};
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -170,6 +172,19 @@ pub(super) fn product_doc<'a>(
         updated_at: p.updated_at.to_rfc3339_opts(SecondsFormat::Micros, true),
     }
 }
+
+/// Each operation's own error answers as the one mapping below does.
+macro_rules! answered_as_product_errors {
+    ($($error:ty),*) => {$(
+        impl From<$error> for Problem {
+            fn from(e: $error) -> Self {
+                ProductError::from(e).into()
+            }
+        }
+    )*};
+}
+
+answered_as_product_errors!(ListError, ViewError, CreateError, ChangeError, DeleteError);
 
 impl From<ProductError> for Problem {
     fn from(e: ProductError) -> Self {

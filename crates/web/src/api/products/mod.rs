@@ -17,7 +17,7 @@ use axum::routing::{get, patch, post, put};
 use catalog_domain::PageRequest;
 use catalog_domain::access::{Actor, Field};
 use catalog_domain::product::ProductId;
-use catalog_domain::services::products::{ProductDetail, ProductError, ProductInput};
+use catalog_domain::services::products::{ChangeError, ProductDetail, ProductInput};
 
 use crate::api::body::{Body, JsonObject};
 use crate::api::problem::Problem;
@@ -226,8 +226,8 @@ pub async fn update(
 /// A PATCH refused for who sent it. The refusal stands whatever the body holds; the
 /// body (within the 64 KiB limit) is read only to name the fields it tried to change,
 /// as every 403 of this endpoint does.
-async fn refused(e: ProductError, request: Request, state: &AppState) -> Problem {
-    let ProductError::Forbidden { .. } = e else {
+async fn refused(e: ChangeError, request: Request, state: &AppState) -> Problem {
+    let ChangeError::Forbidden { .. } = e else {
         return e.into();
     };
     let sent: Vec<String> = match JsonObject::from_request(request, state).await {

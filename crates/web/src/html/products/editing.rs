@@ -8,7 +8,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, editable_fields};
 use catalog_domain::product::{Product, ProductId};
-use catalog_domain::services::products::{EditErrors, ProductDetail, ProductError};
+use catalog_domain::services::products::{ChangeError, CreateError, EditErrors, ProductDetail};
 
 use crate::error::WebError;
 use crate::html::{Chrome, media_url, render, see_other};
@@ -76,8 +76,7 @@ async fn categories(state: &AppState) -> Result<Vec<(String, String)>, WebError>
             .into_iter()
             .map(|c| (c.id.0.to_string(), c.name.as_str().to_owned()))
             .collect()),
-        Err(ProductError::Unexpected(e)) => Err(e.into()),
-        Err(e) => Err(WebError::Internal(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -166,7 +165,7 @@ pub(super) async fn create(
             session::push_flash(&page.session, "Product saved.").await;
             Ok(see_other(&format!("/products/{}", product.id)))
         }
-        Err(ProductError::Invalid(errors)) => {
+        Err(CreateError::Invalid(errors)) => {
             let categories = categories(&page.state).await?;
             let is_published = form.input()?.is_published.unwrap_or(false);
             // Show what was sent, so nothing typed is lost.
@@ -305,8 +304,8 @@ pub(super) async fn edit(
             session::push_flash(&page.session, "Product saved.").await;
             return Ok(see_other(&format!("/products/{}", product.id)));
         }
-        Err(ProductError::InvalidEdit(errors)) => ShownAgain::Invalid(errors),
-        Err(ProductError::Conflict) => ShownAgain::Conflict,
+        Err(ChangeError::InvalidEdit(errors)) => ShownAgain::Invalid(errors),
+        Err(ChangeError::Conflict) => ShownAgain::Conflict,
         Err(e) => return failure(e, &uri),
     };
     edit_form_again((&page, &uri), &me.actor, id, &form, shown_again).await

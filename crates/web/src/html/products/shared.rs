@@ -47,8 +47,8 @@ fn label(field: Field) -> &'static str {
 }
 
 /// Maps the failures every product page shares; form pages handle `Invalid` themselves.
-pub(super) fn failure(e: ProductError, uri: &Uri) -> Result<Response, WebError> {
-    match e {
+pub(super) fn failure(e: impl Into<ProductError>, uri: &Uri) -> Result<Response, WebError> {
+    match e.into() {
         ProductError::LoginRequired => Ok(login_redirect(uri)),
         ProductError::NotFound => Err(WebError::NotFound),
         ProductError::Forbidden {
