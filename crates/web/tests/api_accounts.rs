@@ -299,6 +299,17 @@ db_test!(the_api_changes_passwords_and_avatars, |db| {
     .await;
     assert_eq!(status, 422);
     assert!(p["errors"]["old_password"].is_array());
+    // A new password the policy refuses is named as the API calls it.
+    let (status, p, _) = post(
+        &app,
+        "/api/v1/users/me/password",
+        json!({"old_password": PASSWORD, "new_password": "12345678901"}),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(p["errors"]["new_password"].is_array(), "{p}");
+    assert_eq!(get(&app, "/api/v1/users/me", Some(&token)).await.0, 200);
     let (status, _, _) = post(
         &app,
         "/api/v1/users/me/password",

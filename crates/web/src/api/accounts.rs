@@ -14,7 +14,7 @@ use axum::routing::{get, post, put};
 use catalog_domain::fields::Input;
 use catalog_domain::services::accounts::{
     LinkError, PasswordChangeError, ProfileError, ProfileInput, RegisterError, Registration,
-    ResendError, SignInError, Verification, address,
+    ResendError, SignInError, Verification, address, new_password,
 };
 use catalog_domain::user::User;
 use serde::{Deserialize, Serialize};
@@ -379,6 +379,7 @@ pub async fn change_password(
     let old = body.old_password.required("old_password", &mut errors);
     let new = body.new_password.required("new_password", &mut errors);
     checked((), &errors)?;
+    let new = new_password(&new, &me.user).map_err(|e| Problem::invalid(&e))?;
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)

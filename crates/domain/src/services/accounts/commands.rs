@@ -46,3 +46,33 @@ pub fn address(raw: &str) -> Result<Email, FieldErrors> {
         errors
     })
 }
+
+/// The address an account is to move to.
+///
+/// # Errors
+/// The problem with the address, under [`Input::NewEmail`].
+pub fn new_email(raw: &str) -> Result<Email, FieldErrors> {
+    Email::parse(raw).map_err(|e| {
+        let mut errors = FieldErrors::new();
+        errors.add(Input::NewEmail, e);
+        errors
+    })
+}
+
+/// The password `user` chooses, judged knowing who they are (it may not resemble their
+/// address or name).
+///
+/// # Errors
+/// Every problem with it, under [`Input::NewPassword`].
+pub fn new_password(raw: &str, user: &User) -> Result<Password, FieldErrors> {
+    let context = PasswordContext {
+        email: Some(user.email.as_str()),
+        first_name: Some(user.first_name.as_str()),
+        last_name: Some(user.last_name.as_str()),
+    };
+    Password::parse(raw, context).map_err(|e| {
+        let mut errors = FieldErrors::new();
+        password_problems(&mut errors, Input::NewPassword, &e);
+        errors
+    })
+}

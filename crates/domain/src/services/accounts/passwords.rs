@@ -59,12 +59,13 @@ impl AccountsService {
     /// new password was typed twice alike is the page's concern, checked before.)
     ///
     /// # Errors
-    /// [`PasswordChangeError::Invalid`] with field errors; then nothing changes.
+    /// [`PasswordChangeError::Invalid`] when the old password is wrong or the new one is
+    /// the same; then nothing changes.
     pub async fn change_password(
         &self,
         id: UserId,
         old: &str,
-        new: &str,
+        new: &Password,
         keep_session: Option<String>,
     ) -> Result<(), PasswordChangeError> {
         let user = self
@@ -90,25 +91,14 @@ impl AccountsService {
                 "Your old password was entered incorrectly. Please enter it again.",
             );
         }
-        if new == old {
+        if new.expose() == old {
             errors.add(
                 Input::NewPassword,
                 "The new password must differ from the old one.",
             );
         }
-        let context = PasswordContext {
-            email: Some(user.email.as_str()),
-            first_name: Some(user.first_name.as_str()),
-            last_name: Some(user.last_name.as_str()),
-        };
-        let password = Password::parse(new, context)
-            .map_err(|e| password_problems(&mut errors, Input::NewPassword, &e))
-            .ok();
-        let Some(password) = password else {
-            return Err(PasswordChangeError::Invalid(errors));
-        };
         errors.check().map_err(PasswordChangeError::Invalid)?;
-        let hash = self.ports.hasher.hash(&password).await?;
+        let hash = self.ports.hasher.hash(new).await?;
         let notice = self.notice(
             &user.email,
             MailKind::PasswordChanged,

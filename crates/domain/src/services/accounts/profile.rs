@@ -11,7 +11,7 @@ impl AccountsService {
     pub async fn request_email_change(
         &self,
         id: UserId,
-        new_email: &str,
+        new_email: &Email,
         password: &str,
     ) -> Result<(), EmailChangeError> {
         let user = self
@@ -21,9 +21,6 @@ impl AccountsService {
             .await?
             .ok_or(RepoError::NotFound)?;
         let mut errors = FieldErrors::new();
-        let new_email = Email::parse(new_email)
-            .map_err(|e| errors.add(Input::NewEmail, e))
-            .ok();
         let password_ok = match PasswordAttempt::new(password) {
             Some(attempt) => {
                 self.ports
@@ -40,22 +37,17 @@ impl AccountsService {
                 "Your password was entered incorrectly.",
             );
         }
-        if let Some(new) = &new_email {
-            if new.key() == user.email.key() {
-                errors.add(Input::NewEmail, "This is already your email address.");
-            } else {
-                self.release_stale(new).await?;
-                if self.ports.users.find_by_email(new).await?.is_some() {
-                    errors.add(
-                        Input::NewEmail,
-                        "An account with this email already exists.",
-                    );
-                }
+        if new_email.key() == user.email.key() {
+            errors.add(Input::NewEmail, "This is already your email address.");
+        } else {
+            self.release_stale(new_email).await?;
+            if self.ports.users.find_by_email(new_email).await?.is_some() {
+                errors.add(
+                    Input::NewEmail,
+                    "An account with this email already exists.",
+                );
             }
         }
-        let Some(new_email) = new_email else {
-            return Err(EmailChangeError::Invalid(errors));
-        };
         errors.check().map_err(EmailChangeError::Invalid)?;
         let token = self.ports.signer.sign(
             EMAIL_CHANGE,
@@ -68,7 +60,7 @@ impl AccountsService {
                 "{}/users/email-change/{token}",
                 self.config.public_url
             ))),
-            ..self.notice(&new_email, MailKind::EmailChangeConfirmation, name.clone())
+            ..self.notice(new_email, MailKind::EmailChangeConfirmation, name.clone())
         };
         let notice = OutgoingMail {
             detail: Some(new_email.to_string()),
@@ -76,7 +68,7 @@ impl AccountsService {
         };
         self.ports
             .users
-            .set_pending_email(id, Some(new_email), vec![confirm, notice])
+            .set_pending_email(id, Some(new_email.clone()), vec![confirm, notice])
             .await?;
         Ok(())
     }

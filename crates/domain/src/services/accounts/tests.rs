@@ -491,7 +491,7 @@ async fn a_wrong_old_password_changes_nothing() {
     m.users.expect_change_password().times(0);
     let err = m
         .service()
-        .change_password(UserId(7), "wrong", "velvet thunder 42", None)
+        .change_password(UserId(7), "wrong", &chosen("velvet thunder 42"), None)
         .await
         .unwrap_err();
     let PasswordChangeError::Invalid(errors) = err else {
@@ -529,7 +529,7 @@ async fn a_password_change_ends_other_sessions_in_one_step() {
         .change_password(
             UserId(7),
             "old password 1",
-            "velvet thunder 42",
+            &chosen("velvet thunder 42"),
             Some("this-session".into()),
         )
         .await
@@ -662,4 +662,42 @@ async fn a_national_phone_number_is_read_in_the_chosen_country() {
         )
         .await
         .unwrap();
+}
+
+fn chosen(raw: &str) -> Password {
+    new_password(raw, &user("ann@example.com", true, true)).unwrap()
+}
+
+/// A new password is judged knowing whose it is, before the service sees it.
+#[test]
+fn a_new_password_may_not_resemble_its_owner() {
+    let ann = user("ann.lovelace@example.com", true, true);
+    let errors = new_password("ann.lovelace", &ann).unwrap_err();
+    assert!(!errors.of(Input::NewPassword).is_empty(), "{errors}");
+    assert!(new_password("velvet thunder 42", &ann).is_ok());
+}
+
+#[tokio::test]
+async fn the_same_password_again_is_not_a_change() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(user("ann@example.com", true, true))));
+    m.hasher.expect_verify().returning(|_, _| {
+        Ok(PasswordCheck::Valid {
+            needs_rehash: false,
+        })
+    });
+    m.hasher.expect_hash().times(0);
+    m.users.expect_change_password().times(0);
+    let same = chosen("velvet thunder 42");
+    let err = m
+        .service()
+        .change_password(UserId(7), "velvet thunder 42", &same, None)
+        .await
+        .unwrap_err();
+    let PasswordChangeError::Invalid(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(!errors.of(Input::NewPassword).is_empty());
 }

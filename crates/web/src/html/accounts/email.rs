@@ -6,7 +6,9 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use catalog_domain::fields::Input;
-use catalog_domain::services::accounts::{ConfirmEmailChangeError, EmailChangeError, LinkError};
+use catalog_domain::services::accounts::{
+    ConfirmEmailChangeError, EmailChangeError, LinkError, new_email,
+};
 use serde::Deserialize;
 
 use super::shared::no_referrer;
@@ -55,13 +57,26 @@ pub(super) async fn email_change(
     CsrfForm(form): CsrfForm<EmailChangeForm>,
 ) -> Result<Response, WebError> {
     let state = &page.state;
+    let new = match new_email(&form.new_email) {
+        Ok(new) => new,
+        Err(found) => {
+            let (new_email, errors) = (form.new_email, Messages::form(&found));
+            return page
+                .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| EmailChangePage {
+                    chrome,
+                    new_email,
+                    errors,
+                })
+                .await;
+        }
+    };
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)
         .map_err(WebError::TooManyRequests)?;
     let result = state
         .accounts
-        .request_email_change(me.user.id, &form.new_email, &form.password)
+        .request_email_change(me.user.id, &new, &form.password)
         .await;
     if !matches!(&result, Err(EmailChangeError::Invalid(e)) if !e.of(Input::CurrentPassword).is_empty())
     {

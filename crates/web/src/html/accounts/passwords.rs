@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use catalog_domain::fields::Input;
-use catalog_domain::services::accounts::{PasswordChangeError, ResendError, address};
+use catalog_domain::services::accounts::{PasswordChangeError, ResendError, address, new_password};
 use serde::Deserialize;
 
 use super::shared::{DIFFERENT_PASSWORDS, EmailForm, MessagePage};
@@ -124,32 +124,37 @@ pub(super) async fn password_change(
     CsrfForm(form): CsrfForm<PasswordChangeForm>,
 ) -> Result<Response, WebError> {
     let state = &page.state;
-    // Typed twice alike is the form's own check, made before any password is.
+    // Typed twice alike is the form's own check, and the new password is read before
+    // the old one is checked.
+    let mut errors = Messages::new();
     if form.new_password1 != form.new_password2 {
-        let mut errors = Messages::new();
         errors.add("new_password2", DIFFERENT_PASSWORDS);
-        return page
-            .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
-                PasswordChangePage {
-                    chrome,
-                    required: me.user.password_change_required,
-                    errors,
-                }
-            })
-            .await;
     }
+    let new = match new_password(&form.new_password1, &me.user) {
+        Ok(new) if errors.is_empty() => new,
+        parsed => {
+            let errors = match parsed {
+                Err(found) => Messages::form(&found).and(errors),
+                Ok(_) => errors,
+            };
+            return page
+                .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
+                    PasswordChangePage {
+                        chrome,
+                        required: me.user.password_change_required,
+                        errors,
+                    }
+                })
+                .await;
+        }
+    };
     let attempt = state
         .limits
         .begin_password_check(me.user.id.0)
         .map_err(WebError::TooManyRequests)?;
     let result = state
         .accounts
-        .change_password(
-            me.user.id,
-            &form.old_password,
-            &form.new_password1,
-            page.session_key(),
-        )
+        .change_password(me.user.id, &form.old_password, &new, page.session_key())
         .await;
     if !matches!(&result, Err(PasswordChangeError::Invalid(e)) if !e.of(Input::OldPassword).is_empty())
     {
