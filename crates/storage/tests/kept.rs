@@ -405,3 +405,71 @@ async fn in_memory_sqlite_keeps_nothing() {
     assert!(!kept.keep_answers().await);
     assert_eq!(kept.kept_answers(), None);
 }
+
+async fn total(store: &Kept) -> u64 {
+    ProductRepository::list(
+        store,
+        ProductScope::Published,
+        PageRequest::new(1, 20).unwrap(),
+    )
+    .await
+    .unwrap()
+    .total
+}
+
+/// The listing's total under the rule `plans.rs` states: this process's writes show at
+/// once, another process's within two seconds (and never need more than that).
+async fn totals_follow_the_count_rule(db: &TestDatabase) {
+    let first = product(&db.kept, "Anvil").await;
+    assert_eq!(total(&db.kept).await, 1);
+    assert_eq!(total(&db.kept).await, 1, "counted once, then remembered");
+    product(&db.kept, "Bellows").await;
+    assert_eq!(
+        total(&db.kept).await,
+        2,
+        "this process's write shows at once"
+    );
+
+    let other = elsewhere(db).await;
+    ProductRepository::insert(
+        &other,
+        NewProduct {
+            name: ProductName::parse("Chisel").unwrap(),
+            description: Description::parse("").unwrap(),
+            category_id: first.category.id,
+            price: Money::parse("1.00").unwrap(),
+            is_published: true,
+            owner_id: first.owner.id,
+            image: None,
+            created_at: t(5),
+        },
+    )
+    .await
+    .unwrap();
+    let seen = total(&db.kept).await;
+    assert!(
+        (2..=3).contains(&seen),
+        "at most the other write behind: {seen}"
+    );
+    tokio::time::sleep(KEEP_FOR + Duration::from_millis(100)).await;
+    assert_eq!(
+        total(&db.kept).await,
+        3,
+        "another process's write shows within 2 s"
+    );
+    other.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_totals_follow_the_count_rule_on_postgresql() {
+    let Some(db) = postgres().await else { return };
+    totals_follow_the_count_rule(&db).await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_totals_follow_the_count_rule_on_sqlite() {
+    let db = TestDatabase::sqlite().await.unwrap();
+    totals_follow_the_count_rule(&db).await;
+    db.drop_database().await.unwrap();
+}
