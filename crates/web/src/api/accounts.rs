@@ -358,7 +358,8 @@ pub async fn update_me(
         phone: &phone,
         country: &country,
     };
-    match state.accounts.update_profile(u.id, input).await {
+    let profile = input.parse().map_err(|e| Problem::invalid(&e))?;
+    match state.accounts.update_profile(u.id, profile).await {
         Ok(user) => Ok(Json(me_of(&state, &user).await?)),
         Err(ProfileError::Invalid(errors)) => Err(Problem::invalid(&errors)),
         Err(ProfileError::Media(e)) => Err(Problem::internal(e)),

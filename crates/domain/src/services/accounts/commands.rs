@@ -76,3 +76,59 @@ pub fn new_password(raw: &str, user: &User) -> Result<Password, FieldErrors> {
         errors
     })
 }
+
+/// The profile form as typed; [`ProfileInput::parse`] makes it the command.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInput<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub phone: &'a str,
+    pub country: &'a str,
+}
+
+impl ProfileInput<'_> {
+    /// The profile the form describes, for [`AccountsService::save_profile`]; the phone
+    /// number is read in the chosen country.
+    ///
+    /// # Errors
+    /// Every input that is not valid.
+    pub fn parse(&self) -> Result<ProfileUpdate, FieldErrors> {
+        let input = self;
+        let mut errors = FieldErrors::new();
+        let first_name = PersonName::parse(input.first_name)
+            .map_err(|e| errors.add(Input::FirstName, e))
+            .ok();
+        let last_name = PersonName::parse(input.last_name)
+            .map_err(|e| errors.add(Input::LastName, e))
+            .ok();
+        let country = match input.country.trim() {
+            "" => Some(None),
+            code => Country::parse(code)
+                .map(Some)
+                .map_err(|e| errors.add(Input::Country, e))
+                .ok(),
+        };
+        let phone = match (input.phone.trim(), country) {
+            ("", _) => Some(None),
+            (raw, Some(country)) => Phone::parse(raw, country)
+                .map(Some)
+                .map_err(|e| errors.add(Input::Phone, e))
+                .ok(),
+            // The country was invalid: the phone cannot be read yet.
+            (_, None) => None,
+        };
+        match (first_name, last_name, phone, country) {
+            (Some(first_name), Some(last_name), Some(phone), Some(country))
+                if errors.is_empty() =>
+            {
+                Ok(ProfileUpdate {
+                    first_name,
+                    last_name,
+                    phone,
+                    country,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}

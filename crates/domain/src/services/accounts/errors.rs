@@ -107,12 +107,3 @@ pub enum AvatarError {
     #[error(transparent)]
     Unexpected(#[from] RepoError),
 }
-
-/// The raw profile form.
-#[derive(Debug, Clone, Default)]
-pub struct ProfileInput<'a> {
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub phone: &'a str,
-    pub country: &'a str,
-}

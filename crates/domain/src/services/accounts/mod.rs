@@ -28,7 +28,7 @@ mod profile;
 mod registration;
 mod sign_in;
 
-pub use commands::{Registration, address, new_email, new_password};
+pub use commands::{ProfileInput, Registration, address, new_email, new_password};
 pub use errors::*;
 
 /// Verification and email-change links work for three days.

@@ -136,31 +136,29 @@ impl AccountsService {
         Ok(())
     }
 
-    /// Replaces the profile fields. Invalid input changes nothing at all.
+    /// Replaces the profile fields (parsed at the edge with [`ProfileInput::parse`]).
     ///
     /// # Errors
-    /// [`ProfileError::Invalid`] with field errors.
+    /// When the database fails.
     pub async fn update_profile(
         &self,
         id: UserId,
-        input: ProfileInput<'_>,
+        profile: ProfileUpdate,
     ) -> Result<User, ProfileError> {
-        self.save_profile(id, input, None).await
+        self.save_profile(id, profile, None).await
     }
 
     /// Replaces the profile fields and, when `avatar` holds an upload, the avatar. The
-    /// fields are checked first and the image next; if either is refused, nothing at all
-    /// is saved.
+    /// fields were checked at the edge; if the image is refused, nothing at all is saved.
     ///
     /// # Errors
-    /// [`ProfileError::Invalid`] with field errors (the image's under `avatar`).
+    /// [`ProfileError::Invalid`] with the image's error under [`Input::Avatar`].
     pub async fn save_profile(
         &self,
         id: UserId,
-        input: ProfileInput<'_>,
+        profile: ProfileUpdate,
         avatar: Option<Vec<u8>>,
     ) -> Result<User, ProfileError> {
-        let profile = validate_profile(&input).map_err(ProfileError::Invalid)?;
         let old_avatar = match &avatar {
             Some(_) => {
                 self.ports
@@ -255,43 +253,5 @@ impl AccountsService {
     /// [`RepoError`] when the database fails.
     pub async fn deactivate(&self, id: UserId) -> Result<(), RepoError> {
         self.ports.users.set_active(id, false).await
-    }
-}
-
-/// Checks the profile form without touching anything.
-fn validate_profile(input: &ProfileInput<'_>) -> Result<ProfileUpdate, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let first_name = PersonName::parse(input.first_name)
-        .map_err(|e| errors.add(Input::FirstName, e))
-        .ok();
-    let last_name = PersonName::parse(input.last_name)
-        .map_err(|e| errors.add(Input::LastName, e))
-        .ok();
-    let country = match input.country.trim() {
-        "" => Some(None),
-        code => Country::parse(code)
-            .map(Some)
-            .map_err(|e| errors.add(Input::Country, e))
-            .ok(),
-    };
-    let phone = match (input.phone.trim(), country) {
-        ("", _) => Some(None),
-        (raw, Some(country)) => Phone::parse(raw, country)
-            .map(Some)
-            .map_err(|e| errors.add(Input::Phone, e))
-            .ok(),
-        // The country was invalid: the phone cannot be read yet.
-        (_, None) => None,
-    };
-    match (first_name, last_name, phone, country) {
-        (Some(first_name), Some(last_name), Some(phone), Some(country)) if errors.is_empty() => {
-            Ok(ProfileUpdate {
-                first_name,
-                last_name,
-                phone,
-                country,
-            })
-        }
-        _ => Err(errors),
     }
 }

@@ -597,45 +597,26 @@ fn a_deactivated_user_read_with_their_session_is_not_signed_in() {
     assert_eq!(actor.user_id(), user.id);
 }
 
-#[tokio::test]
-async fn invalid_profile_input_saves_nothing() {
-    let mut m = Mocks::new();
-    m.users.expect_update_profile().times(0);
-    let err = m
-        .service()
-        .update_profile(
-            UserId(7),
-            ProfileInput {
-                first_name: "Ann",
-                last_name: "Lee",
-                phone: "12345",
-                country: "",
-            },
-        )
-        .await
-        .unwrap_err();
-    let ProfileError::Invalid(errors) = err else {
-        panic!("{err:?}")
-    };
+/// A profile that does not parse never reaches the service; each bad input is named.
+#[test]
+fn invalid_profile_input_is_named_before_anything_is_saved() {
+    let errors = ProfileInput {
+        first_name: "Ann",
+        last_name: "Lee",
+        phone: "12345",
+        country: "",
+    }
+    .parse()
+    .unwrap_err();
     assert!(!errors.of(Input::Phone).is_empty());
-    let mut m = Mocks::new();
-    m.users.expect_update_profile().times(0);
-    let err = m
-        .service()
-        .update_profile(
-            UserId(7),
-            ProfileInput {
-                first_name: "Ann",
-                last_name: "Lee",
-                phone: "",
-                country: "XX",
-            },
-        )
-        .await
-        .unwrap_err();
-    let ProfileError::Invalid(errors) = err else {
-        panic!("{err:?}")
-    };
+    let errors = ProfileInput {
+        first_name: "Ann",
+        last_name: "Lee",
+        phone: "",
+        country: "XX",
+    }
+    .parse()
+    .unwrap_err();
     assert!(!errors.of(Input::Country).is_empty());
 }
 
@@ -650,16 +631,16 @@ async fn a_national_phone_number_is_read_in_the_chosen_country() {
         })
         .times(1)
         .returning(|_, _| Ok(user("ann@example.com", true, true)));
+    let profile = ProfileInput {
+        first_name: "Ann",
+        last_name: "",
+        phone: "8 912 345-67-89",
+        country: "ru",
+    }
+    .parse()
+    .unwrap();
     m.service()
-        .update_profile(
-            UserId(7),
-            ProfileInput {
-                first_name: "Ann",
-                last_name: "",
-                phone: "8 912 345-67-89",
-                country: "ru",
-            },
-        )
+        .update_profile(UserId(7), profile)
         .await
         .unwrap();
 }

@@ -108,12 +108,16 @@ pub(super) async fn profile(
         phone: &form.phone,
         country: &form.country,
     };
-    match page
-        .state
-        .accounts
-        .save_profile(me.user.id, input, form.avatar)
-        .await
-    {
+    let saved = match input.parse() {
+        Ok(profile) => {
+            page.state
+                .accounts
+                .save_profile(me.user.id, profile, form.avatar)
+                .await
+        }
+        Err(found) => Err(ProfileError::Invalid(found)),
+    };
+    match saved {
         Ok(_) => {
             session::push_flash(&page.session, "Profile saved.").await;
             Ok(see_other("/users/profile"))
