@@ -433,6 +433,18 @@ async fn the_openapi_document_describes_the_api() {
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every rate-limited operation says it may answer 429.
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/token",
+        "/api/v1/auth/password-reset",
+        "/api/v1/users/me/password",
+    ] {
+        assert!(
+            doc["paths"][path]["post"]["responses"].get("429").is_some(),
+            "{path} documents 429"
+        );
+    }
     // Each request body is documented by the type that parses it.
     let schemas = &doc["components"]["schemas"];
     for (path, schema, required) in [

@@ -370,7 +370,7 @@ pub async fn update_me(
 /// Change the password; other sessions and every API token (this one too) end.
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])),
     request_body = PasswordChangeBody,
-    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn change_password(
     State(state): State<AppState>,
     me: ApiUser,
