@@ -7,12 +7,13 @@
 // response; boxing it would cost more than it saves.
 #![allow(clippy::result_large_err)]
 
-use crate::names::Messages;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
+
+use crate::names::Messages;
 
 use super::problem::Problem;
 

@@ -1,6 +1,5 @@
 //! RFC 9457 problem documents: every API error, one shape.
 
-use crate::names::Messages;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use catalog_domain::ports::{HashError, RepoError};
@@ -8,6 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
+use crate::names::Messages;
 use crate::rate_limit::RetryAfter;
 
 /// An error response (`application/problem+json`).

@@ -6,7 +6,6 @@
 pub(super) mod docs;
 pub(super) mod versions;
 
-use crate::names::Messages;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -22,6 +21,7 @@ use catalog_domain::services::products::{ChangeError, ProductDetail, ProductInpu
 use crate::api::body::{Body, JsonObject};
 use crate::api::problem::Problem;
 use crate::api::{ApiUser, MaybeApiUser};
+use crate::names::Messages;
 use crate::state::AppState;
 
 pub use docs::{

@@ -4,7 +4,6 @@
 // response; boxing it would cost more than it saves.
 #![allow(clippy::result_large_err)]
 
-use crate::names::Messages;
 use axum::Json;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,6 +15,7 @@ use catalog_domain::services::products::VersionInput;
 use crate::api::ApiUser;
 use crate::api::body::Body;
 use crate::api::problem::Problem;
+use crate::names::Messages;
 use crate::state::AppState;
 
 use super::docs::{VersionBody, VersionDoc, version_doc};

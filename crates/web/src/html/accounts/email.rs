@@ -1,6 +1,5 @@
 //! Changing the email address through a link to the new one.
 
-use crate::names::Messages;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -15,6 +14,7 @@ use super::shared::no_referrer;
 use crate::error::WebError;
 use crate::html::page::{CsrfForm, CsrfProtected, PageContext, SignedIn};
 use crate::html::{Chrome, ConfirmPage, CsrfOnly, see_other};
+use crate::names::Messages;
 use crate::session;
 
 #[derive(Template)]

@@ -1,6 +1,5 @@
 //! Confirming the address from the mailed link, and sending the link again.
 
-use crate::names::Messages;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -11,6 +10,7 @@ use super::shared::{EmailForm, no_referrer};
 use crate::error::WebError;
 use crate::html::page::{CsrfForm, PageContext};
 use crate::html::{Chrome, ConfirmPage, CsrfOnly, see_other};
+use crate::names::Messages;
 use crate::rate_limit::{Limit, email_key};
 use crate::session;
 

@@ -1,7 +1,6 @@
 //! Creating and editing: the product form, its versions formset, and the form shown
 //! again when it cannot be saved.
 
-use crate::names::Messages;
 use askama::Template;
 use axum::extract::{Multipart, Path};
 use axum::http::{StatusCode, Uri};
@@ -12,6 +11,7 @@ use catalog_domain::services::products::{ChangeError, CreateError, EditErrors, P
 
 use crate::error::WebError;
 use crate::html::{Chrome, media_url, render, see_other};
+use crate::names::Messages;
 use crate::session;
 use crate::state::AppState;
 
