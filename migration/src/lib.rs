@@ -12,6 +12,7 @@ mod m20261205_000006_change_notices;
 mod m20261207_000007_deactivated_accounts;
 mod m20261207_000008_product_revisions;
 mod m20261207_000009_product_images_index;
+mod m20261207_000010_languages;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_deactivated_accounts::Migration),
             Box::new(m20261207_000008_product_revisions::Migration),
             Box::new(m20261207_000009_product_images_index::Migration),
+            Box::new(m20261207_000010_languages::Migration),
         ]
     }
 }

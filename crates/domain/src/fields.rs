@@ -21,6 +21,8 @@ pub enum Input {
     LastName,
     Phone,
     Country,
+    /// The language a person reads the site and their mail in.
+    Language,
     Avatar,
     /// A product's name, or a version's.
     Name,
@@ -34,17 +36,81 @@ pub enum Input {
     IsCurrent,
 }
 
+/// What to tell a person, named by a message id: the words, in each language, live in
+/// the message files (`crates/i18n/locales`), not here. The domain's errors keep an
+/// English `Display` for logs and the CLI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, MessageArg)>,
+}
+
+/// An argument of a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageArg {
+    Number(i64),
+    Text(String),
+}
+
+impl From<usize> for MessageArg {
+    fn from(n: usize) -> Self {
+        Self::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for MessageArg {
+    fn from(n: u32) -> Self {
+        Self::Number(i64::from(n))
+    }
+}
+
+impl From<String> for MessageArg {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<&str> for MessageArg {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
+impl Message {
+    /// A message without arguments.
+    pub const fn new(id: &'static str) -> Self {
+        Self {
+            id,
+            args: Vec::new(),
+        }
+    }
+
+    /// A message with arguments.
+    pub fn with<const N: usize>(id: &'static str, args: [(&'static str, MessageArg); N]) -> Self {
+        Self {
+            id,
+            args: args.into(),
+        }
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
 /// Messages per input, in the order they were found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(Vec<(Input, String)>);
+pub struct FieldErrors(Vec<(Input, Message)>);
 
 impl FieldErrors {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn add(&mut self, input: Input, message: impl fmt::Display) {
-        self.0.push((input, message.to_string()));
+    pub fn add(&mut self, input: Input, message: impl Into<Message>) {
+        self.0.push((input, message.into()));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -52,12 +118,12 @@ impl FieldErrors {
     }
 
     /// Every (input, message) pair.
-    pub fn iter(&self) -> impl Iterator<Item = (Input, &str)> {
-        self.0.iter().map(|(f, m)| (*f, m.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (Input, &Message)> {
+        self.0.iter().map(|(f, m)| (*f, m))
     }
 
     /// The messages of one input.
-    pub fn of(&self, input: Input) -> Vec<&str> {
+    pub fn of(&self, input: Input) -> Vec<&Message> {
         self.iter()
             .filter(|(f, _)| *f == input)
             .map(|(_, m)| m)

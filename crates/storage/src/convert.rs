@@ -69,6 +69,7 @@ pub(crate) fn user(m: user::Model) -> Result<User, RepoError> {
         pending_email,
         date_joined: m.date_joined,
         last_login: m.last_login,
+        language: m.language,
     })
 }
 

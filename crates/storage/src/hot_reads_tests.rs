@@ -102,6 +102,7 @@ async fn fill(store: &Store) -> (UserId, ProductId) {
             first_name: PersonName::parse("Ann").unwrap(),
             last_name: PersonName::default(),
             date_joined: t(0),
+            language: None,
         },
     )
     .await

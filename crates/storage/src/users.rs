@@ -46,6 +46,7 @@ fn active(new: &NewUser) -> user::ActiveModel {
         // Set, not left to the column's default: a SQLite connection opened before
         // the migration that added the column answers the insert's RETURNING without it.
         deactivated: Set(false),
+        language: Set(new.language.clone()),
         ..Default::default()
     }
 }
@@ -260,6 +261,15 @@ impl UserRepository for Store {
             self.conn(),
             id,
             vec![(user::Column::Avatar, Expr::value(avatar))],
+        )
+        .await
+    }
+
+    async fn set_language(&self, id: UserId, language: Option<String>) -> Result<(), RepoError> {
+        update_user(
+            self.conn(),
+            id,
+            vec![(user::Column::Language, Expr::value(language))],
         )
         .await
     }

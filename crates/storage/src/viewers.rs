@@ -45,6 +45,7 @@ select_list! {
         REGISTRATION_NOTICE_SENT_AT = "users.registration_notice_sent_at"
             as "registration_notice_sent_at",
         DEACTIVATED = "users.deactivated" as "deactivated",
+        LANGUAGE = "users.language" as "language",
         GRANT = "permissions.codename" as "grant_codename",
     }
 }
@@ -117,6 +118,7 @@ fn user_model(c: &dyn Cells) -> Result<Option<user::Model>, RepoError> {
         verification_sent_at: c.time(u::VERIFICATION_SENT_AT)?,
         registration_notice_sent_at: c.time(u::REGISTRATION_NOTICE_SENT_AT)?,
         deactivated: present(c.flag(u::DEACTIVATED)?, u::DEACTIVATED)?,
+        language: c.text(u::LANGUAGE)?,
     }))
 }
 

@@ -30,6 +30,7 @@ fn new_user(email: &str, verified: bool) -> NewUser {
         first_name: PersonName::default(),
         last_name: PersonName::default(),
         date_joined: t(0),
+        language: None,
     }
 }
 

@@ -181,7 +181,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(crate::api::router())
+        .merge(crate::api::router().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::callers_language,
+        )))
         .fallback_service(pages)
         .with_state(state)
         // A page's kept reads (its viewer, then its products) ask the database for the

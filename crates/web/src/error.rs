@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use catalog_domain::ports::{HashError, RepoError};
 
+use crate::i18n::{self, Lang};
+
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
+    /// The request cannot be read; the id of the message that says why.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
     #[error("CSRF check failed")]
@@ -16,10 +19,10 @@ pub enum WebError {
     Forbidden,
     /// Forbidden, with the reason the page should give.
     #[error("forbidden: {0}")]
-    ForbiddenBecause(String),
+    ForbiddenBecause(catalog_domain::fields::Message),
     #[error("not found")]
     NotFound,
-    /// Someone else's change came first; the text says what to do.
+    /// Someone else's change came first; the message (by id) says what to do.
     #[error("conflict")]
     Conflict(&'static str),
     #[error("too many requests")]
@@ -52,12 +55,21 @@ impl From<tower_sessions::session::Error> for WebError {
     }
 }
 
-/// The layout's chrome for error pages: nobody signed in, no forms.
-#[derive(Debug, Default)]
+/// The layout's chrome for error pages: nobody signed in, no forms (so no switcher), in
+/// the request's language.
+#[derive(Debug)]
 pub struct BareChrome {
     pub user: Option<crate::view::UserView>,
     pub csrf: String,
     pub flashes: Vec<String>,
+    pub lang: Lang,
+    pub here: String,
+}
+
+impl BareChrome {
+    pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
 }
 
 #[derive(Template)]
@@ -68,10 +80,23 @@ struct ErrorPage<'a> {
     detail: &'a str,
 }
 
-/// Renders an error page with `status`.
+/// Renders an error page with `status`: its title and text are message ids, said in the
+/// language of the request being served.
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let lang = i18n::current();
+    error_page_with(status, lang.t(title), lang.t(detail))
+}
+
+/// An error page whose text is said already.
+fn error_page_with(status: StatusCode, title: &str, detail: &str) -> Response {
     let page = ErrorPage {
-        chrome: BareChrome::default(),
+        chrome: BareChrome {
+            user: None,
+            csrf: String::new(),
+            flashes: Vec::new(),
+            lang: i18n::current(),
+            here: String::new(),
+        },
         title,
         detail,
     };
@@ -84,29 +109,27 @@ pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match &self {
-            Self::BadRequest(what) => error_page(StatusCode::BAD_REQUEST, "Bad request", what),
+            Self::BadRequest(what) => {
+                error_page(StatusCode::BAD_REQUEST, "error-bad-request-title", what)
+            }
             Self::Csrf => {
                 tracing::warn!("CSRF check failed; nothing was changed");
-                error_page(
-                    StatusCode::FORBIDDEN,
-                    "Form expired",
-                    "This form has expired or was sent from another site, so nothing was changed. Go back, reload the page and try again.",
-                )
+                error_page(StatusCode::FORBIDDEN, "error-csrf-title", "error-csrf")
             }
             Self::Forbidden => {
                 tracing::warn!("permission denied");
                 error_page(
                     StatusCode::FORBIDDEN,
-                    "Not allowed",
-                    "You are not allowed to do this.",
+                    "error-forbidden-title",
+                    "not-allowed",
                 )
             }
             Self::TooManyRequests(retry) => {
                 tracing::warn!(retry_after_s = retry.seconds(), "rate limit reached");
                 let mut response = error_page(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "Too many attempts",
-                    "Please wait a little before trying again.",
+                    "error-too-many-title",
+                    "error-too-many",
                 );
                 if let Ok(value) = axum::http::HeaderValue::from_str(&retry.seconds().to_string()) {
                     response
@@ -117,28 +140,33 @@ impl IntoResponse for WebError {
             }
             Self::ForbiddenBecause(why) => {
                 tracing::warn!("permission denied");
-                error_page(StatusCode::FORBIDDEN, "Not allowed", why)
+                let lang = i18n::current();
+                error_page_with(
+                    StatusCode::FORBIDDEN,
+                    lang.t("error-forbidden-title"),
+                    &i18n::say(lang, why),
+                )
             }
-            Self::Conflict(what) => error_page(StatusCode::CONFLICT, "Changed meanwhile", what),
+            Self::Conflict(what) => error_page(StatusCode::CONFLICT, "error-conflict-title", what),
             Self::NotFound => error_page(
                 StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is nothing at this address.",
+                "error-not-found-title",
+                "error-not-found",
             ),
             Self::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
                 error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "Temporarily unavailable",
-                    "The service cannot reach its database right now. Please try again in a moment.",
+                    "error-unavailable-title",
+                    "error-unavailable",
                 )
             }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 error_page(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "An unexpected error occurred. It has been logged; please try again.",
+                    "error-internal-title",
+                    "error-internal",
                 )
             }
         }

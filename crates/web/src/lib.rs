@@ -13,6 +13,7 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod html;
+pub mod i18n;
 pub mod jobs;
 pub mod names;
 pub mod rate_limit;

@@ -4,6 +4,8 @@
 
 use catalog_domain::fields::{FieldErrors, Input};
 
+use crate::i18n::{self, Lang};
+
 /// The name of `input` in the pages' forms.
 pub fn form_name(input: Input) -> &'static str {
     match input {
@@ -26,6 +28,7 @@ pub fn json_key(input: Input) -> &'static str {
         Input::LastName => "last_name",
         Input::Phone => "phone",
         Input::Country => "country",
+        Input::Language => "language",
         Input::Avatar => "avatar",
         Input::Name => "name",
         Input::Description => "description",
@@ -47,21 +50,21 @@ impl Messages {
         Self::default()
     }
 
-    /// The domain's errors as a page's form names them.
-    pub fn form(errors: &FieldErrors) -> Self {
-        Self::named(errors, form_name)
+    /// The domain's errors as a page's form names them, in the page's language.
+    pub fn form(errors: &FieldErrors, lang: Lang) -> Self {
+        Self::named(errors, form_name, lang)
     }
 
-    /// The domain's errors as an API body names them.
+    /// The domain's errors as an API body names them, in the request's language.
     pub fn json(errors: &FieldErrors) -> Self {
-        Self::named(errors, json_key)
+        Self::named(errors, json_key, i18n::current())
     }
 
-    fn named(errors: &FieldErrors, name: fn(Input) -> &'static str) -> Self {
+    fn named(errors: &FieldErrors, name: fn(Input) -> &'static str, lang: Lang) -> Self {
         Self(
             errors
                 .iter()
-                .map(|(input, message)| (name(input), message.to_owned()))
+                .map(|(input, message)| (name(input), i18n::say(lang, message)))
                 .collect(),
         )
     }
@@ -121,6 +124,7 @@ mod tests {
             Input::LastName,
             Input::Phone,
             Input::Country,
+            Input::Language,
             Input::Avatar,
             Input::Name,
             Input::Description,

@@ -105,6 +105,9 @@ pub trait UserRepository: Send + Sync {
     async fn set_avatar(&self, id: UserId, avatar: Option<String>) -> Result<(), RepoError>;
     /// # Errors
     /// [`RepoError::NotFound`] for an unknown id.
+    async fn set_language(&self, id: UserId, language: Option<String>) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::NotFound`] for an unknown id.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError>;
     /// Marks the account verified and active; `false` when it was verified already (so a
     /// link works once even when two requests race) or a superuser deactivated it (then

@@ -185,6 +185,7 @@ impl DemoDataService {
                 first_name: PersonName::parse(first).map_err(invalid)?,
                 last_name: PersonName::parse(last).map_err(invalid)?,
                 date_joined: now,
+                language: None,
             });
         }
         let emails: Vec<Email> = new_users.iter().map(|u| u.email.clone()).collect();

@@ -109,6 +109,9 @@ pub struct User {
     pub pending_email: Option<Email>,
     pub date_joined: Timestamp,
     pub last_login: Option<Timestamp>,
+    /// The code of the language the person reads the site and their mail in; `None`
+    /// for accounts that never chose (their browser's language applies).
+    pub language: Option<String>,
 }
 
 /// What it takes to create an account.
@@ -122,6 +125,7 @@ pub struct NewUser {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub date_joined: Timestamp,
+    pub language: Option<String>,
 }
 
 /// An account with its group memberships, for administrative listings.

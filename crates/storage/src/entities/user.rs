@@ -26,6 +26,7 @@ pub struct Model {
     pub verification_sent_at: Option<DateTimeUtc>,
     pub registration_notice_sent_at: Option<DateTimeUtc>,
     pub deactivated: bool,
+    pub language: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -78,6 +78,10 @@ impl UserRepository for Kept {
         self.write(self.store.set_avatar(id, avatar)).await
     }
 
+    async fn set_language(&self, id: UserId, language: Option<String>) -> Result<(), RepoError> {
+        self.write(self.store.set_language(id, language)).await
+    }
+
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), RepoError> {
         self.write(self.store.record_login(id, at)).await
     }

@@ -27,5 +27,6 @@ pub fn new_user(email: &str) -> NewUser {
         first_name: PersonName::parse("Ann").unwrap(),
         last_name: PersonName::default(),
         date_joined: t(0),
+        language: None,
     }
 }

@@ -218,13 +218,13 @@ pub async fn verify(
         Err(LinkError::Unexpected(e)) => Err(e.into()),
         Err(LinkError::Expired) => Err(Problem::new(
             StatusCode::BAD_REQUEST,
-            "Expired token",
-            "The token has expired; ask for a new link.",
+            "api-expired-token",
+            "api-expired-token-detail",
         )),
         Err(LinkError::Invalid) => Err(Problem::new(
             StatusCode::BAD_REQUEST,
-            "Invalid token",
-            "The token is not valid.",
+            "api-invalid-token",
+            "api-invalid-token-detail",
         )),
     }
 }
@@ -263,14 +263,14 @@ pub async fn issue_token(
             tracing::info!("API sign-in failed");
             Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
-                "Invalid credentials",
-                "The email or password is wrong.",
+                "api-invalid-credentials",
+                "api-invalid-credentials-detail",
             ))
         }
         Err(SignInError::Unverified { .. }) => Err(Problem::new(
             StatusCode::FORBIDDEN,
-            "Email not confirmed",
-            "Confirm the email address first; the link has been sent again.",
+            "api-unverified",
+            "api-unverified-detail",
         )),
         Err(SignInError::Hash(e)) => Err(e.into()),
         Err(SignInError::Unexpected(e)) => Err(e.into()),
@@ -418,17 +418,12 @@ pub async fn put_avatar(
     if !is_image {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
-            "Send the image with Content-Type: image/*.",
+            "api-unsupported-media-type",
+            "api-send-image-type",
         ));
     }
-    let bytes = body.map_err(|e| {
-        Problem::new(
-            e.status(),
-            "Upload refused",
-            "The upload is larger than 5 MiB.",
-        )
-    })?;
+    let bytes =
+        body.map_err(|e| Problem::new(e.status(), "api-upload-refused", "api-upload-too-large"))?;
     match state.accounts.set_avatar(me.user.id, bytes.to_vec()).await {
         Ok(user) => Ok(Json(me_of(&state, &user).await?)),
         Err(catalog_domain::services::accounts::AvatarError::Image(e)) if e.refuses_the_file() => {

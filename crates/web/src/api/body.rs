@@ -33,28 +33,24 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         if !is_json {
             return Err(Problem::new(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported media type",
-                "Send the request body as application/json.",
+                "api-unsupported-media-type",
+                "api-send-json",
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            Problem::new(
-                e.status(),
-                "Unreadable body",
-                "The request body could not be read.",
-            )
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| Problem::new(e.status(), "api-unreadable-body", "api-body-unreadable"))?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(Problem::new(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid input",
-                "The body must be a JSON object.",
+                "api-invalid-input",
+                "api-body-not-object",
             )),
             Err(_) => Err(Problem::new(
                 axum::http::StatusCode::BAD_REQUEST,
-                "Malformed JSON",
-                "The request body is not valid JSON.",
+                "api-malformed-json",
+                "api-malformed-json-detail",
             )),
         }
     }
@@ -105,8 +101,8 @@ impl<T: DeserializeOwned> Body<T> {
         T::deserialize(Value::Object(map)).map(Body).map_err(|_| {
             Problem::new(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid input",
-                "The body does not have the expected shape.",
+                "api-invalid-input",
+                "api-body-shape",
             )
         })
     }

@@ -41,18 +41,15 @@ impl FromRequestParts<AppState> for ApiUser {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(crate::credentials::bearer)
-            .ok_or_else(|| {
-                Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
-            })?;
+            .ok_or_else(|| Problem::unauthorized("api-send-token"))?;
         match state.accounts.authenticate_api_token(token).await {
             Ok(Some((user, _)))
                 if user.password_change_required && !open_while_change_required(parts) =>
             {
                 Err(Problem::new(
                     StatusCode::FORBIDDEN,
-                    "Password change required",
-                    "You signed in with a generated password: choose your own with \
-                     POST /api/v1/users/me/password before using the API.",
+                    "api-password-change-required",
+                    "api-password-change-required-detail",
                 ))
             }
             Ok(Some((user, actor))) => Ok(Self {
@@ -60,9 +57,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 actor,
                 token: token.to_owned(),
             }),
-            Ok(None) => Err(Problem::unauthorized(
-                "The token is invalid or has been revoked.",
-            )),
+            Ok(None) => Err(Problem::unauthorized("api-token-revoked")),
             Err(e) => Err(e.into()),
         }
     }
@@ -247,9 +242,26 @@ async fn api_not_found() -> Problem {
 async fn api_method_not_allowed() -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "Method not allowed",
-        "This resource does not support that method.",
+        "api-method-not-allowed",
+        "api-method-not-allowed-detail",
     )
+}
+
+/// Problem documents speak the language the caller's `Accept-Language` asks for (the
+/// site's default otherwise); their `type` and field names never change.
+pub(crate) async fn callers_language(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let lang =
+        crate::i18n::from_header(request.headers()).unwrap_or(state.settings.default_language);
+    let mut response = crate::i18n::scoped(lang, next.run(request)).await;
+    response.headers_mut().append(
+        header::VARY,
+        axum::http::HeaderValue::from_static("Accept-Language"),
+    );
+    response
 }
 
 pub fn router() -> Router<AppState> {

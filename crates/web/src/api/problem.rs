@@ -7,6 +7,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
+use catalog_domain::fields::Message;
+
+use crate::i18n;
 use crate::names::Messages;
 use crate::rate_limit::RetryAfter;
 
@@ -16,8 +19,10 @@ pub struct Problem {
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub title: &'static str,
+    /// A short summary, in the language `Accept-Language` asks for.
+    pub title: String,
     pub status: u16,
+    /// What happened and what to do, in the language `Accept-Language` asks for.
     pub detail: String,
     /// Validation messages per field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,12 +37,19 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+    /// A problem whose title and detail are the messages `title` and `detail` (ids),
+    /// said in the request's language.
+    pub fn new(status: StatusCode, title: &'static str, detail: &'static str) -> Self {
+        let lang = i18n::current();
+        Self::said(status, lang.t(title).to_owned(), lang.t(detail).to_owned())
+    }
+
+    fn said(status: StatusCode, title: String, detail: String) -> Self {
         Self {
             kind: "about:blank",
             title,
             status: status.as_u16(),
-            detail: detail.into(),
+            detail,
             errors: None,
             forbidden_fields: None,
             retry_after: None,
@@ -57,8 +69,8 @@ impl Problem {
             errors: Some(map),
             ..Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid input",
-                "One or more fields are invalid.",
+                "api-invalid-input",
+                "api-invalid-fields",
             )
         }
     }
@@ -68,16 +80,17 @@ impl Problem {
         Self::validation(&Messages::json(errors))
     }
 
-    pub fn field(field: &'static str, message: impl std::fmt::Display) -> Self {
+    /// One field's message (by id, with its arguments).
+    pub fn field(field: &'static str, message: impl Into<Message>) -> Self {
         let mut errors = Messages::new();
-        errors.add(field, message);
+        errors.add(field, i18n::say(i18n::current(), &message.into()));
         Self::validation(&errors)
     }
 
-    pub fn unauthorized(detail: &str) -> Self {
+    pub fn unauthorized(detail: &'static str) -> Self {
         Self {
             bearer_challenge: true,
-            ..Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+            ..Self::new(StatusCode::UNAUTHORIZED, "api-unauthorized", detail)
         }
     }
 
@@ -86,30 +99,39 @@ impl Problem {
             retry_after: Some(retry.seconds()),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many requests",
-                "Please wait before trying again.",
+                "api-too-many",
+                "api-too-many-detail",
             )
         }
     }
 
     /// A refused change, naming the fields one may not change.
-    pub fn forbidden(detail: impl Into<String>, fields: Vec<String>) -> Self {
+    pub fn forbidden(detail: impl Into<Message>, fields: Vec<String>) -> Self {
+        let lang = i18n::current();
         Self {
             forbidden_fields: Some(fields),
-            ..Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+            ..Self::said(
+                StatusCode::FORBIDDEN,
+                lang.t("api-forbidden").to_owned(),
+                i18n::say(lang, &detail.into()),
+            )
         }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "api-not-found",
+            "api-not-found-detail",
+        )
     }
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "database unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Service unavailable",
-            "The database cannot be reached right now; try again shortly.",
+            "api-unavailable",
+            "api-unavailable-detail",
         )
     }
 
@@ -117,8 +139,8 @@ impl Problem {
         tracing::error!(%cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error",
-            "An unexpected error occurred; it has been logged.",
+            "api-internal",
+            "api-internal-detail",
         )
     }
 }

@@ -2,6 +2,7 @@
 //! shared pieces (who is looking, the layout's chrome, rendering) live here.
 
 mod accounts;
+mod language;
 pub(crate) mod page;
 pub(crate) mod products;
 
@@ -23,6 +24,7 @@ use catalog_domain::user::User;
 use tower_sessions::Session;
 
 use crate::error::WebError;
+use crate::i18n::{self, Lang};
 use crate::session;
 use crate::state::AppState;
 pub use crate::view::{UserView, media_url};
@@ -139,11 +141,24 @@ impl AnonymousForms {
 }
 
 /// What every page's layout needs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Chrome {
     pub user: Option<UserView>,
     pub csrf: String,
     pub flashes: Vec<String>,
+    /// The page's language: every text of the page is looked up in it.
+    pub lang: Lang,
+    /// This page's path and query, where the language switcher comes back to.
+    pub here: String,
+}
+
+impl Chrome {
+    /// Every language, for the switcher: (code, name in that language).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
+        Lang::all()
+            .map(|l| (l.code(), l.t(&format!("language-name-{}", l.code()))))
+            .collect()
+    }
 }
 
 impl Chrome {
@@ -156,8 +171,11 @@ impl Chrome {
         state: &AppState,
         session: &Session,
         viewer: &Viewer,
+        (lang, here): (Lang, String),
     ) -> Result<Self, WebError> {
         Ok(Self {
+            lang,
+            here,
             user: viewer.0.as_ref().map(|me| UserView {
                 email: me.user.email.to_string(),
                 avatar_url: me.user.avatar.as_deref().map(media_url),
@@ -166,7 +184,11 @@ impl Chrome {
                 Some(_) => session::csrf_token(session, state.ports.random.as_ref()).await?,
                 None => viewer.1.token(state.ports.signer.as_ref()),
             },
-            flashes: session::take_flashes(session).await,
+            flashes: session::take_flashes(session)
+                .await
+                .iter()
+                .map(|id| lang.t(id).to_owned())
+                .collect(),
         })
     }
 }
@@ -226,8 +248,8 @@ pub fn too_large_or(e: WebError) -> Response {
     match e {
         WebError::BadRequest(_) => crate::error::error_page(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Upload too large",
-            "The upload is larger than 5 MiB. Choose a smaller image.",
+            "error-upload-too-large-title",
+            "error-upload-too-large",
         ),
         other => other.into_response(),
     }
@@ -272,10 +294,12 @@ pub(crate) async fn load_viewer(
     next: Next,
 ) -> Response {
     let mut viewer = Viewer::default();
+    // Failures before the user is known speak the language the request asks for.
+    let asked = i18n::negotiate(None, request.headers(), state.settings.default_language);
     let (signed_in, loaded) = session::loading_the_user(session::user_id(&session)).await;
     let signed_in = match signed_in {
         Ok(id) => id,
-        Err(e) => return WebError::from(e).into_response(),
+        Err(e) => return i18n::scoped_sync(asked, || WebError::from(e).into_response()),
     };
     if let Some(id) = signed_in {
         // The session's read brought its user along; read again only if it did not.
@@ -296,7 +320,7 @@ pub(crate) async fn load_viewer(
             Ok(None) => {
                 let _ = session::sign_out(&session).await;
             }
-            Err(e) => return WebError::from(e).into_response(),
+            Err(e) => return i18n::scoped_sync(asked, || WebError::from(e).into_response()),
         }
     }
     if let Some(me) = &viewer.0
@@ -308,12 +332,21 @@ pub(crate) async fn load_viewer(
     if viewer.0.is_none() {
         viewer.1 = AnonymousForms::for_request(&state, request.headers());
     }
+    let saved = viewer.0.as_ref().and_then(|me| me.user.language.as_deref());
+    let lang = i18n::negotiate(saved, request.headers(), state.settings.default_language);
     let forms = viewer.1.clone();
     request.extensions_mut().insert(viewer);
-    let mut response = next.run(request).await;
+    request.extensions_mut().insert(lang);
+    let mut response = i18n::scoped(lang, next.run(request)).await;
     if let Some(cookie) = forms.cookie(&state.settings) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    // A page's words depend on the header and the cookies: a shared cache must not
+    // hand one person's language to another.
+    response.headers_mut().append(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
     response
 }
 
@@ -391,6 +424,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
         .merge(products::routes())
+        .route("/language", axum::routing::post(language::switch))
         .route("/static/site.css", get(stylesheet))
         .route("/media/{*key}", get(media))
 }
@@ -411,28 +445,15 @@ pub(crate) async fn error_pages(response: Response) -> Response {
         return response;
     }
     let (title, detail) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "Method not allowed",
-            "This page cannot be used that way. Go back and use its links and buttons.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "Request too large",
-            "What you sent is larger than this page accepts.",
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::BAD_REQUEST => (
-            "Bad request",
-            "The form could not be read. Go back, reload the page and try again.",
-        ),
-        StatusCode::UNPROCESSABLE_ENTITY => (
-            "Invalid form",
-            "The form could not be read. Go back, reload the page and try again.",
-        ),
-        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address."),
-        s if s.is_server_error() => (
-            "Something went wrong",
-            "An unexpected error occurred. It has been logged; please try again.",
-        ),
-        _ => ("Request refused", "This request cannot be handled."),
+        StatusCode::METHOD_NOT_ALLOWED => ("error-method-title", "error-method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("error-too-large-title", "error-too-large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::BAD_REQUEST => {
+            ("error-bad-request-title", "error-form-unreadable")
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => ("error-invalid-form-title", "error-form-unreadable"),
+        StatusCode::NOT_FOUND => ("error-not-found-title", "error-not-found"),
+        s if s.is_server_error() => ("error-internal-title", "error-internal"),
+        _ => ("error-refused-title", "error-refused"),
     };
     let mut page = crate::error::error_page(status, title, detail);
     for name in [header::ALLOW, header::RETRY_AFTER] {

@@ -17,6 +17,7 @@ use tower_sessions::Session;
 
 use super::{Chrome, Me, Viewer, check_csrf, login_redirect, render};
 use crate::error::WebError;
+use crate::i18n::Lang;
 use crate::session::DbSessionStore;
 use crate::state::AppState;
 
@@ -26,6 +27,10 @@ pub struct PageContext {
     pub state: AppState,
     pub session: Session,
     pub viewer: Viewer,
+    /// The page's language (see [`crate::i18n::negotiate`]).
+    pub lang: Lang,
+    /// The path and query of this page.
+    pub here: String,
 }
 
 impl FromRequestParts<AppState> for PageContext {
@@ -41,10 +46,22 @@ impl FromRequestParts<AppState> for PageContext {
             .get::<Viewer>()
             .cloned()
             .unwrap_or_default();
+        // Set with the viewer, by the same layer.
+        let lang = parts
+            .extensions
+            .get::<Lang>()
+            .copied()
+            .unwrap_or(state.settings.default_language);
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
         Ok(Self {
             state: state.clone(),
             session,
             viewer,
+            lang,
+            here,
         })
     }
 }
@@ -55,7 +72,13 @@ impl PageContext {
     /// # Errors
     /// [`WebError::Unavailable`] when the session store fails.
     pub async fn chrome(&self) -> Result<Chrome, WebError> {
-        Chrome::build(&self.state, &self.session, &self.viewer).await
+        Chrome::build(
+            &self.state,
+            &self.session,
+            &self.viewer,
+            (self.lang, self.here.clone()),
+        )
+        .await
     }
 
     /// Renders the page `page` makes of the chrome, with `status`.

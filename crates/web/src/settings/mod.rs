@@ -76,6 +76,8 @@ pub struct Settings {
     pub redirect_after_verify: String,
     pub redirect_if_already_verified: String,
     pub public_browsing: bool,
+    /// The language of pages and mail when nothing says which (`CATALOG_DEFAULT_LANGUAGE`).
+    pub default_language: catalog_i18n::Lang,
     pub email: EmailSettings,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_filter: String,
@@ -94,7 +96,7 @@ pub enum SettingsError {
 }
 
 /// Every setting: the environment variable that sets it and its key in the TOML files.
-const VARIABLES: [(&str, &str); 28] = [
+const VARIABLES: [(&str, &str); 29] = [
     ("CATALOG_BIND", "bind"),
     ("DATABASE_URL", "database_url"),
     ("CATALOG_SECRET_KEY", "secret_key"),
@@ -107,6 +109,7 @@ const VARIABLES: [(&str, &str); 28] = [
         "redirect_if_already_verified",
     ),
     ("CATALOG_PUBLIC_BROWSING", "public_browsing"),
+    ("CATALOG_DEFAULT_LANGUAGE", "default_language"),
     ("EMAIL_BACKEND", "email_backend"),
     ("EMAIL_HOST", "email_host"),
     ("EMAIL_PORT", "email_port"),
@@ -363,6 +366,17 @@ impl Settings {
             _ => return Err(l.invalid("CATALOG_LOG_FORMAT", "expected text or json")),
         };
 
+        let default_language = l.text("CATALOG_DEFAULT_LANGUAGE", "en");
+        let Some(default_language) = catalog_i18n::Lang::parse(&default_language) else {
+            let known: Vec<&str> = catalog_i18n::Lang::all()
+                .map(catalog_i18n::Lang::code)
+                .collect();
+            return Err(l.invalid(
+                "CATALOG_DEFAULT_LANGUAGE",
+                format!("expected one of {}", known.join(", ")),
+            ));
+        };
+
         Ok(Self {
             env,
             bind,
@@ -376,6 +390,7 @@ impl Settings {
             redirect_after_verify,
             redirect_if_already_verified,
             public_browsing: l.flag("CATALOG_PUBLIC_BROWSING", false)?,
+            default_language,
             email,
             trusted_proxies,
             log_filter: l.text("RUST_LOG", "info"),

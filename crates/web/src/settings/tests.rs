@@ -79,12 +79,22 @@ fn each_bad_value_names_its_variable() {
         ("DEFAULT_FROM_EMAIL", "nobody"),
         ("CATALOG_TRUSTED_PROXIES", "10.0.0.1, not-an-ip"),
         ("CATALOG_LOG_FORMAT", "xml"),
+        ("CATALOG_DEFAULT_LANGUAGE", "de"),
+        ("CATALOG_DEFAULT_LANGUAGE", "russian"),
     ] {
         let text = message(&[(variable, value)]);
         assert!(text.starts_with(variable), "{variable}: {text}");
     }
     let both = message(&[("EMAIL_USE_TLS", "true"), ("EMAIL_USE_SSL", "true")]);
     assert!(both.contains("mutually exclusive"), "{both}");
+}
+
+#[test]
+fn the_default_language_is_english_unless_set() {
+    assert_eq!(load(&[]).unwrap().default_language.code(), "en");
+    let ru = load(&[("CATALOG_DEFAULT_LANGUAGE", "ru")]).unwrap();
+    assert_eq!(ru.default_language.code(), "ru");
+    assert!(message(&[("CATALOG_DEFAULT_LANGUAGE", "xx")]).contains("expected one of en, ru"));
 }
 
 #[test]

@@ -59,6 +59,7 @@ impl Admin {
                 first_name: PersonName::default(),
                 last_name: PersonName::default(),
                 date_joined: chrono::Utc::now(),
+                language: None,
             })
             .await
             .unwrap();

@@ -8,6 +8,8 @@ use super::*;
 pub struct Registration {
     pub email: Email,
     pub password: Password,
+    /// The language the person registered in (its code); their mail is written in it.
+    pub language: Option<String>,
 }
 
 impl Registration {
@@ -29,7 +31,11 @@ impl Registration {
             .map_err(|e| password_problems(&mut errors, Input::Password, &e))
             .ok();
         match (email, password) {
-            (Some(email), Some(password)) => Ok(Self { email, password }),
+            (Some(email), Some(password)) => Ok(Self {
+                email,
+                password,
+                language: None,
+            }),
             _ => Err(errors),
         }
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::Timestamp;
 use crate::access::Actor;
-use crate::fields::{FieldErrors, Input};
+use crate::fields::{FieldErrors, Input, Message};
 use crate::mail::{MailKind, MailSecret, OutgoingMail};
 use crate::ports::{
     HashError, MailThrottle, MediaError, PasswordCheck, ProfileUpdate, RepoError, SignedClaims,

@@ -86,16 +86,10 @@ impl AccountsService {
             None => false,
         };
         if !old_ok {
-            errors.add(
-                Input::OldPassword,
-                "Your old password was entered incorrectly. Please enter it again.",
-            );
+            errors.add(Input::OldPassword, Message::new("password-old-incorrect"));
         }
         if new.expose() == old {
-            errors.add(
-                Input::NewPassword,
-                "The new password must differ from the old one.",
-            );
+            errors.add(Input::NewPassword, Message::new("password-same-as-old"));
         }
         errors.check().map_err(PasswordChangeError::Invalid)?;
         let hash = self.ports.hasher.hash(new).await?;

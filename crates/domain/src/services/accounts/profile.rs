@@ -32,20 +32,14 @@ impl AccountsService {
             None => false,
         };
         if !password_ok {
-            errors.add(
-                Input::CurrentPassword,
-                "Your password was entered incorrectly.",
-            );
+            errors.add(Input::CurrentPassword, Message::new("password-incorrect"));
         }
         if new_email.key() == user.email.key() {
-            errors.add(Input::NewEmail, "This is already your email address.");
+            errors.add(Input::NewEmail, Message::new("email-already-yours"));
         } else {
             self.release_stale(new_email).await?;
             if self.ports.users.find_by_email(new_email).await?.is_some() {
-                errors.add(
-                    Input::NewEmail,
-                    "An account with this email already exists.",
-                );
+                errors.add(Input::NewEmail, Message::new("email-taken"));
             }
         }
         errors.check().map_err(EmailChangeError::Invalid)?;
@@ -210,6 +204,18 @@ impl AccountsService {
                 Err(e.into())
             }
         }
+    }
+
+    /// Records the language the person reads the site and their mail in (a code the
+    /// edge has checked).
+    ///
+    /// # Errors
+    /// [`RepoError`] when the database fails.
+    pub async fn set_language(&self, id: UserId, language: &str) -> Result<(), RepoError> {
+        self.ports
+            .users
+            .set_language(id, Some(language.to_owned()))
+            .await
     }
 
     /// Stores a new avatar (decoded, checked, re-encoded) and removes the old one.

@@ -10,7 +10,11 @@ impl AccountsService {
     /// # Errors
     /// When hashing or the database fails; then nothing is stored or sent.
     pub async fn register(&self, registration: Registration) -> Result<(), RegisterError> {
-        let Registration { email, password } = registration;
+        let Registration {
+            email,
+            password,
+            language,
+        } = registration;
         // Hash in every case so that a known address answers as slowly as a new one.
         let password_hash = self.ports.hasher.hash(&password).await?;
         let now = self.now();
@@ -29,6 +33,7 @@ impl AccountsService {
             first_name: PersonName::default(),
             last_name: PersonName::default(),
             date_joined: now,
+            language,
         };
         let (signer, public_url) = (self.ports.signer.clone(), self.config.public_url.clone());
         let mail: crate::ports::MailFor =

@@ -49,6 +49,7 @@ fn user(email: &str, verified: bool, active: bool) -> User {
         pending_password: None,
         pending_email: None,
         date_joined: t0(),
+        language: None,
         last_login: None,
     }
 }

@@ -128,6 +128,7 @@ impl AdminService {
             first_name: PersonName::default(),
             last_name: PersonName::default(),
             date_joined: self.ports.clock.now(),
+            language: None,
         };
         self.ports.users.insert(user).await.map_err(|e| match e {
             RepoError::EmailTaken => CreateSuperuserError::EmailTaken,

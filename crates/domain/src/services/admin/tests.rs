@@ -58,6 +58,7 @@ fn stored(new: NewUser) -> User {
         pending_password: None,
         pending_email: None,
         date_joined: new.date_joined,
+        language: None,
         last_login: None,
     }
 }
@@ -119,6 +120,7 @@ async fn createsuperuser_for_a_taken_address_says_so_without_hashing() {
             first_name: Default::default(),
             last_name: Default::default(),
             date_joined: chrono::DateTime::UNIX_EPOCH,
+            language: None,
         })))
     });
     m.hasher.expect_hash().times(0);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::errors::ImageRefused;
 use super::{ChangeError, Checked, ProductInput, ProductsService, invalid_category};
 use crate::access::{Actor, Field, ProductFacts, editable_fields};
-use crate::fields::{FieldErrors, Input};
+use crate::fields::{FieldErrors, Input, Message};
 use crate::ports::RepoError;
 use crate::product::{
     NewVersion, Product, ProductId, Version, VersionId, VersionName, VersionNumber, VersionsEdit,
@@ -60,10 +60,7 @@ fn plan_versions(
         }
         if let Some(id) = row.id {
             if !known.contains_key(&id) || !named.insert(id) {
-                errors[i].add(
-                    Input::VersionNumber,
-                    "This version no longer exists; reload the page.",
-                );
+                errors[i].add(Input::VersionNumber, Message::new("version-gone"));
                 continue;
             }
             if row.delete {
@@ -100,10 +97,7 @@ fn plan_versions(
     for (at, (number, row)) in kept.iter().enumerate() {
         let Some(i) = row else { continue };
         if kept[..at].iter().any(|(n, _)| n == number) {
-            errors[*i].add(
-                Input::VersionNumber,
-                "This product already has a version with this number.",
-            );
+            errors[*i].add(Input::VersionNumber, Message::new("version-number-taken"));
         }
     }
     let current: Vec<usize> = rows
@@ -114,7 +108,7 @@ fn plan_versions(
         .collect();
     if current.len() > 1 {
         for i in current {
-            errors[i].add(Input::IsCurrent, "Only one version can be current.");
+            errors[i].add(Input::IsCurrent, Message::new("version-one-current"));
         }
     }
     (plan, errors)
@@ -220,10 +214,7 @@ impl ProductsService {
                     }),
                     RepoError::VersionNumberTaken | RepoError::NotFound => {
                         let mut fields = FieldErrors::new();
-                        fields.add(
-                            Input::Versions,
-                            "The versions changed meanwhile; reload the page and try again.",
-                        );
+                        fields.add(Input::Versions, Message::new("versions-changed"));
                         ChangeError::InvalidEdit(EditErrors {
                             fields,
                             rows: Vec::new(),

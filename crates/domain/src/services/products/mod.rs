@@ -5,7 +5,7 @@
 use crate::access::{
     Actor, Field, ProductFacts, apply_patch, can_change, can_delete, can_see, listing_scope,
 };
-use crate::fields::{FieldErrors, Input};
+use crate::fields::{FieldErrors, Input, Message};
 use crate::ports::{ProductScope, RepoError};
 use crate::product::{
     CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName, ProductPatch,
@@ -67,7 +67,7 @@ struct Checked {
 
 fn invalid_category() -> FieldErrors {
     let mut errors = FieldErrors::new();
-    errors.add(Input::Category, "Select a valid category.");
+    errors.add(Input::Category, Message::new("category-invalid"));
     errors
 }
 
@@ -236,7 +236,7 @@ impl ProductsService {
         if let Some(id) = id
             && self.ports.categories.find_by_id(id).await?.is_none()
         {
-            errors.add(Input::Category, "Select a valid category.");
+            errors.add(Input::Category, Message::new("category-invalid"));
         }
         Ok(())
     }
@@ -256,13 +256,13 @@ impl ProductsService {
             patch, mut errors, ..
         } = parse(&input);
         if input.name.is_none() {
-            errors.add(Input::Name, "This field is required.");
+            errors.add(Input::Name, Message::new("field-required"));
         }
         if input.price.is_none() {
-            errors.add(Input::Price, "This field is required.");
+            errors.add(Input::Price, Message::new("field-required"));
         }
         if input.category_id.is_none() {
-            errors.add(Input::Category, "This field is required.");
+            errors.add(Input::Category, Message::new("field-required"));
         }
         self.check_category(patch.category_id, &mut errors).await?;
         let (Some(name), Some(price), Some(category_id)) =

@@ -2,7 +2,7 @@
 
 use super::{ChangeError, ProductsService, VersionInput};
 use crate::access::{Actor, Field, ProductFacts, can_change};
-use crate::fields::{FieldErrors, Input};
+use crate::fields::{FieldErrors, Input, Message};
 use crate::ports::RepoError;
 use crate::product::{NewVersion, ProductId, Version, VersionId, VersionName, VersionNumber};
 
@@ -28,10 +28,7 @@ fn version_error(e: RepoError) -> ChangeError {
     match e {
         RepoError::VersionNumberTaken => {
             let mut errors = FieldErrors::new();
-            errors.add(
-                Input::VersionNumber,
-                "This product already has a version with this number.",
-            );
+            errors.add(Input::VersionNumber, Message::new("version-number-taken"));
             ChangeError::Invalid(errors)
         }
         other => other.into(),

@@ -7,6 +7,7 @@
 
 use axum::http::StatusCode;
 use catalog_domain::access::{Actor, ProductFacts, PublishDenied, sees_owner_email};
+use catalog_domain::fields::Message;
 use catalog_domain::product::{Product, Version};
 use catalog_domain::services::products::{
     ChangeError, CreateError, DeleteError, ListError, ProductError, ViewError,
@@ -189,9 +190,7 @@ answered_as_product_errors!(ListError, ViewError, CreateError, ChangeError, Dele
 impl From<ProductError> for Problem {
     fn from(e: ProductError) -> Self {
         match e {
-            ProductError::LoginRequired => {
-                Problem::unauthorized("Send a bearer token: Authorization: Bearer <token>.")
-            }
+            ProductError::LoginRequired => Problem::unauthorized("api-send-token"),
             ProductError::NotFound => Problem::not_found(),
             ProductError::Forbidden {
                 fields,
@@ -199,25 +198,19 @@ impl From<ProductError> for Problem {
             } => {
                 let detail = match (publish_denied, fields.is_empty()) {
                     (Some(PublishDenied::ModerationLocked), _) => {
-                        PublishDenied::ModerationLocked.to_string()
+                        PublishDenied::ModerationLocked.into()
                     }
-                    (_, true) => "You may not do this to this product.".to_owned(),
-                    (_, false) => {
-                        "You may not change some of the fields sent; nothing was changed."
-                            .to_owned()
-                    }
+                    (_, true) => Message::new("api-forbidden-product"),
+                    (_, false) => Message::new("api-forbidden-fields"),
                 };
                 Problem::forbidden(
                     detail,
                     fields.iter().map(|f| f.api_name().to_owned()).collect(),
                 )
             }
-            ProductError::Conflict => Problem::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "The product was changed by someone else while this request was handled; \
-                 nothing was changed. Read it again and decide anew.",
-            ),
+            ProductError::Conflict => {
+                Problem::new(StatusCode::CONFLICT, "api-conflict", "api-conflict-detail")
+            }
             ProductError::Invalid(errors) => Problem::invalid(&errors),
             ProductError::InvalidEdit(errors) => Problem::invalid(&errors.fields),
             ProductError::Media(e) => Problem::internal(e),

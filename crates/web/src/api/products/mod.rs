@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use catalog_domain::PageRequest;
 use catalog_domain::access::{Actor, Field};
+use catalog_domain::fields::Message;
 use catalog_domain::product::ProductId;
 use catalog_domain::services::products::{ChangeError, ProductDetail, ProductInput};
 
@@ -68,7 +69,7 @@ fn positive(query: Option<&str>, field: &'static str, default: u64) -> Result<u6
             .parse::<u64>()
             .ok()
             .filter(|n| *n >= 1)
-            .ok_or_else(|| Problem::field(field, "Expected a positive integer.")),
+            .ok_or_else(|| Problem::field(field, Message::new("api-positive-integer"))),
     }
 }
 
@@ -127,7 +128,7 @@ pub async fn list(
     let page = positive(query.as_deref(), "page", 1)?;
     let per_page = positive(query.as_deref(), "per_page", PageRequest::DEFAULT_PER_PAGE)?;
     let request = PageRequest::new(page, per_page)
-        .ok_or_else(|| Problem::field("page", "Expected a positive integer."))?;
+        .ok_or_else(|| Problem::field("page", Message::new("api-positive-integer")))?;
     let actor = user.0.as_ref().map(|user| user.actor.clone());
     let found = state
         .products
@@ -239,10 +240,7 @@ async fn refused(e: ChangeError, request: Request, state: &AppState) -> Problem 
             .collect(),
         Err(_) => Vec::new(),
     };
-    Problem::forbidden(
-        "You may not change this product; nothing was changed.",
-        sent,
-    )
+    Problem::forbidden(Message::new("api-forbidden-change"), sent)
 }
 
 /// Delete a product (its owner or a superuser).
@@ -279,18 +277,11 @@ pub async fn put_image(
         .products
         .may_change(&actor, id, Some(Field::Image))
         .await?;
-    let bytes = Bytes::from_request(request, &state).await.map_err(|e| {
-        Problem::new(
-            e.status(),
-            "Unreadable body",
-            "The image could not be read; it may be larger than 5 MiB.",
-        )
-    })?;
+    let bytes = Bytes::from_request(request, &state)
+        .await
+        .map_err(|e| Problem::new(e.status(), "api-unreadable-body", "api-image-unreadable"))?;
     if bytes.is_empty() {
-        return Err(Problem::field(
-            "image",
-            "Send the image as the request body.",
-        ));
+        return Err(Problem::field("image", Message::new("api-image-missing")));
     }
     state.products.set_image(&actor, id, bytes.to_vec()).await?;
     detail_doc(&state, Some(&actor), id).await

@@ -14,6 +14,7 @@ use super::shared::no_referrer;
 use crate::error::WebError;
 use crate::html::page::{CsrfForm, CsrfProtected, PageContext, SignedIn};
 use crate::html::{Chrome, ConfirmPage, CsrfOnly, see_other};
+use crate::i18n::Arg;
 use crate::names::Messages;
 use crate::session;
 
@@ -60,7 +61,7 @@ pub(super) async fn email_change(
     let new = match new_email(&form.new_email) {
         Ok(new) => new,
         Err(found) => {
-            let (new_email, errors) = (form.new_email, Messages::form(&found));
+            let (new_email, errors) = (form.new_email, Messages::form(&found, page.lang));
             return page
                 .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| EmailChangePage {
                     chrome,
@@ -84,15 +85,11 @@ pub(super) async fn email_change(
     }
     match result {
         Ok(()) => {
-            session::push_flash(
-                &page.session,
-                "Check your email: we sent a confirmation link to the new address.",
-            )
-            .await;
+            session::push_flash(&page.session, "flash-email-change-sent").await;
             Ok(see_other("/users/profile"))
         }
         Err(EmailChangeError::Invalid(found)) => {
-            let (new_email, errors) = (form.new_email, Messages::form(&found));
+            let (new_email, errors) = (form.new_email, Messages::form(&found, page.lang));
             page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| EmailChangePage {
                 chrome,
                 new_email,
@@ -110,23 +107,23 @@ pub(super) fn email_change_failure(e: ConfirmEmailChangeError) -> Result<Respons
         ConfirmEmailChangeError::Link(LinkError::Unexpected(cause)) => return Err(cause.into()),
         ConfirmEmailChangeError::Link(LinkError::Expired) => (
             StatusCode::BAD_REQUEST,
-            "Link expired",
-            "The confirmation link has expired: links work for three days. Request the change again.",
+            "email-link-expired-title",
+            "email-link-expired",
         ),
         ConfirmEmailChangeError::Link(LinkError::Invalid) => (
             StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "The confirmation link is not valid. Perhaps it was copied incompletely.",
+            "email-link-invalid-title",
+            "email-link-invalid",
         ),
         ConfirmEmailChangeError::AlreadyUsed => (
             StatusCode::BAD_REQUEST,
-            "Link already used",
-            "This change was confirmed already, or a newer request replaced it.",
+            "email-link-used-title",
+            "email-link-used",
         ),
         ConfirmEmailChangeError::EmailTaken => (
             StatusCode::CONFLICT,
-            "Address taken",
-            "Another account uses this address now, so it cannot become yours.",
+            "email-link-taken-title",
+            "email-link-taken",
         ),
     };
     Ok(no_referrer(crate::error::error_page(status, title, detail)))
@@ -140,10 +137,13 @@ pub(super) async fn email_change_page(
         Ok((_, new_email)) => page
             .render(StatusCode::OK, |chrome| ConfirmPage {
                 chrome,
-                heading: "Confirm your new email address".into(),
-                text: format!("Make {new_email} the address of your account."),
+                heading: page.lang.t("email-confirm-heading").to_owned(),
+                text: page.lang.f(
+                    "email-confirm-text",
+                    &[("email", Arg::from(new_email.as_str()))],
+                ),
                 action: format!("/users/email-change/{token}"),
-                button: "Confirm this address",
+                button: "email-confirm-button",
             })
             .await
             .map(no_referrer),
@@ -174,7 +174,7 @@ pub(super) async fn email_change_confirm(
             if keep.is_some() {
                 page.session.cycle_id().await?;
             }
-            session::push_flash(&page.session, "Your email address was changed.").await;
+            session::push_flash(&page.session, "flash-email-changed").await;
             let to = if keep.is_some() {
                 "/users/profile"
             } else {

@@ -49,7 +49,7 @@ pub(super) async fn reset(
     let email = match address(&form.email) {
         Ok(email) => email,
         Err(found) => {
-            let (email, errors) = (form.email, Messages::form(&found));
+            let (email, errors) = (form.email, Messages::form(&found, page.lang));
             return page
                 .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ResetPage {
                     chrome,
@@ -72,12 +72,9 @@ pub(super) async fn reset(
 pub(super) async fn reset_done(page: PageContext) -> Result<Response, WebError> {
     page.render(StatusCode::OK, |chrome| MessagePage {
         chrome,
-        heading: "Check your email",
-        paragraphs: vec![
-            "If an account uses that address, we have sent it a new password that works for one hour.",
-            "Your current password keeps working until you sign in with the new one.",
-        ],
-        action: Some(("/users/login", "Sign in")),
+        heading: "reset-done-heading",
+        paragraphs: vec!["reset-done-sent", "reset-done-keeps"],
+        action: Some(("/users/login", "nav-sign-in")),
     })
     .await
 }
@@ -128,13 +125,13 @@ pub(super) async fn password_change(
     // the old one is checked.
     let mut errors = Messages::new();
     if form.new_password1 != form.new_password2 {
-        errors.add("new_password2", DIFFERENT_PASSWORDS);
+        errors.add("new_password2", page.lang.t(DIFFERENT_PASSWORDS));
     }
     let new = match new_password(&form.new_password1, &me.user) {
         Ok(new) if errors.is_empty() => new,
         parsed => {
             let errors = match parsed {
-                Err(found) => Messages::form(&found).and(errors),
+                Err(found) => Messages::form(&found, page.lang).and(errors),
                 Ok(_) => errors,
             };
             return page
@@ -164,12 +161,12 @@ pub(super) async fn password_change(
         Ok(()) => {
             // This session stays signed in, under a new id.
             page.session.cycle_id().await?;
-            session::push_flash(&page.session, "Your password was changed.").await;
+            session::push_flash(&page.session, "flash-password-changed").await;
             tracing::info!(user = me.user.id.0, "password changed");
             Ok(see_other("/users/profile"))
         }
         Err(PasswordChangeError::Invalid(found)) => {
-            let errors = Messages::form(&found);
+            let errors = Messages::form(&found, page.lang);
             page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
                 PasswordChangePage {
                     chrome,

@@ -9,8 +9,10 @@ use askama::Template;
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;
+use catalog_domain::fields::{Input, Message};
 use catalog_domain::services::accounts::{ProfileError, ProfileInput};
-use catalog_domain::user::Country;
+
+use crate::i18n::Lang;
 #[derive(Template)]
 #[template(path = "profile.html")]
 pub(super) struct ProfilePage {
@@ -21,15 +23,9 @@ pub(super) struct ProfilePage {
     phone: String,
     country: String,
     avatar_url: Option<String>,
-    countries: Vec<(&'static str, &'static str)>,
+    /// The code of the language chosen in the form.
+    language: String,
     errors: Messages,
-}
-
-pub(super) fn countries() -> Vec<(&'static str, &'static str)> {
-    Country::all()
-        .into_iter()
-        .map(|c| (c.code(), c.name()))
-        .collect()
 }
 
 pub(super) async fn profile_form(SignedIn { page, me }: SignedIn) -> Result<Response, WebError> {
@@ -46,7 +42,7 @@ pub(super) async fn profile_form(SignedIn { page, me }: SignedIn) -> Result<Resp
             .unwrap_or_default(),
         country: u.country.map(|c| c.code().to_owned()).unwrap_or_default(),
         avatar_url: u.avatar.as_deref().map(media_url),
-        countries: countries(),
+        language: page.lang.code().to_owned(),
         errors: Messages::new(),
     })
     .await
@@ -60,12 +56,13 @@ pub(super) struct ProfileForm {
     last_name: String,
     phone: String,
     country: String,
+    language: String,
     avatar: Option<Vec<u8>>,
 }
 
 pub(super) async fn read_profile_form(mut multipart: Multipart) -> Result<ProfileForm, WebError> {
     let mut form = ProfileForm::default();
-    let bad = |_| WebError::BadRequest("The form could not be read.");
+    let bad = |_| WebError::BadRequest("error-form-unreadable");
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "avatar" {
@@ -83,6 +80,7 @@ pub(super) async fn read_profile_form(mut multipart: Multipart) -> Result<Profil
             "last_name" => form.last_name = value,
             "phone" => form.phone = value,
             "country" => form.country = value,
+            "language" => form.language = value,
             _ => {}
         }
     }
@@ -93,9 +91,7 @@ pub(super) async fn profile(
     SignedIn { page, me }: SignedIn,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let multipart = multipart.map_err(|_| {
-        WebError::BadRequest("The profile form must be sent as multipart/form-data.")
-    })?;
+    let multipart = multipart.map_err(|_| WebError::BadRequest("error-multipart-required"))?;
     let form = match read_profile_form(multipart).await {
         Ok(form) => form,
         Err(e) => return Ok(crate::html::too_large_or(e)),
@@ -108,22 +104,44 @@ pub(super) async fn profile(
         phone: &form.phone,
         country: &form.country,
     };
-    let saved = match input.parse() {
-        Ok(profile) => {
-            page.state
+    // An empty choice keeps the language as it is (a form from before languages).
+    let language = match form.language.as_str() {
+        "" => Ok(None),
+        code => Lang::parse(code).map(Some).ok_or(()),
+    };
+    let saved = match (input.parse(), language) {
+        (Ok(profile), Ok(language)) => {
+            let saved = page
+                .state
                 .accounts
                 .save_profile(me.user.id, profile, form.avatar)
-                .await
+                .await;
+            match (saved, language) {
+                (Ok(user), Some(lang)) if user.language.as_deref() != Some(lang.code()) => page
+                    .state
+                    .accounts
+                    .set_language(me.user.id, lang.code())
+                    .await
+                    .map(|()| user)
+                    .map_err(ProfileError::from),
+                (other, _) => other,
+            }
         }
-        Err(found) => Err(ProfileError::Invalid(found)),
+        (parsed, language) => {
+            let mut found = parsed.err().unwrap_or_default();
+            if language.is_err() {
+                found.add(Input::Language, Message::new("language-invalid"));
+            }
+            Err(ProfileError::Invalid(found))
+        }
     };
     match saved {
         Ok(_) => {
-            session::push_flash(&page.session, "Profile saved.").await;
+            session::push_flash(&page.session, "flash-profile-saved").await;
             Ok(see_other("/users/profile"))
         }
         Err(ProfileError::Invalid(found)) => {
-            let errors = Messages::form(&found);
+            let errors = Messages::form(&found, page.lang);
             page.render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| ProfilePage {
                 chrome,
                 email: me.user.email.to_string(),
@@ -132,7 +150,7 @@ pub(super) async fn profile(
                 phone: form.phone,
                 country: form.country,
                 avatar_url: me.user.avatar.as_deref().map(media_url),
-                countries: countries(),
+                language: form.language,
                 errors,
             })
             .await

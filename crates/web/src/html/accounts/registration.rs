@@ -61,13 +61,13 @@ pub(super) async fn register(
     // Typed twice alike is the form's own check; the rest is the registration's.
     let mut errors = Messages::new();
     if form.password1 != form.password2 {
-        errors.add("password2", DIFFERENT_PASSWORDS);
+        errors.add("password2", page.lang.t(DIFFERENT_PASSWORDS));
     }
     let registration = match Registration::parse(&form.email, &form.password1) {
         Ok(registration) if errors.is_empty() => registration,
         parsed => {
             let errors = match parsed {
-                Err(found) => Messages::form(&found).and(errors),
+                Err(found) => Messages::form(&found, page.lang).and(errors),
                 Ok(_) => errors,
             };
             let email = form.email;
@@ -79,6 +79,11 @@ pub(super) async fn register(
                 })
                 .await;
         }
+    };
+    // Their mail is written in the language they registered in.
+    let registration = Registration {
+        language: Some(page.lang.code().to_owned()),
+        ..registration
     };
     match state.accounts.register(registration).await {
         Ok(()) => {
@@ -93,12 +98,9 @@ pub(super) async fn register(
 pub(super) async fn register_done(page: PageContext) -> Result<Response, WebError> {
     page.render(StatusCode::OK, |chrome| MessagePage {
         chrome,
-        heading: "Check your email",
-        paragraphs: vec![
-            "If the address can be registered, a message with a confirmation link is on its way. Open the link to activate your account.",
-            "Nothing arrived after a few minutes? Look in your spam folder, or sign in to have the link sent again.",
-        ],
-        action: Some(("/users/login", "Sign in")),
+        heading: "register-done-heading",
+        paragraphs: vec!["register-done-sent", "register-done-spam"],
+        action: Some(("/users/login", "nav-sign-in")),
     })
     .await
 }

@@ -18,7 +18,7 @@ pub(super) struct MessagePage<'a> {
 }
 
 /// A form's two password fields were not typed alike (Django's words).
-pub(super) const DIFFERENT_PASSWORDS: &str = "The two password fields didn't match.";
+pub(super) const DIFFERENT_PASSWORDS: &str = "passwords-differ";
 
 /// Pages reached through a token must not leak it to other sites through `Referer`.
 pub(super) fn no_referrer(mut response: Response) -> Response {

@@ -91,17 +91,11 @@ pub(super) async fn login(
         }
         Err(SignInError::InvalidCredentials) => {
             tracing::info!("sign-in failed");
-            (
-                "Please enter a correct email and password. Note that the password is case-sensitive.",
-                false,
-            )
+            ("sign-in-failed", false)
         }
         Err(SignInError::Unverified { .. }) => {
             tracing::info!("sign-in refused: email not confirmed");
-            (
-                "Please confirm your email address first: we have sent you the link again.",
-                true,
-            )
+            ("sign-in-unverified", true)
         }
         Err(SignInError::Hash(e)) => return Err(e.into()),
         Err(SignInError::Unexpected(e)) => return Err(e.into()),

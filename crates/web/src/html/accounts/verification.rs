@@ -10,6 +10,7 @@ use super::shared::{EmailForm, no_referrer};
 use crate::error::WebError;
 use crate::html::page::{CsrfForm, PageContext};
 use crate::html::{Chrome, ConfirmPage, CsrfOnly, see_other};
+use crate::i18n::Arg;
 use crate::names::Messages;
 use crate::rate_limit::{Limit, email_key};
 use crate::session;
@@ -25,8 +26,8 @@ pub(super) struct LinkInvalidPage<'a> {
 
 pub(super) fn link_reason(e: &LinkError) -> &'static str {
     match e {
-        LinkError::Expired => "The confirmation link has expired: links work for three days.",
-        _ => "The confirmation link is not valid. Perhaps it was copied incompletely.",
+        LinkError::Expired => "link-expired-reason",
+        _ => "link-broken-reason",
     }
 }
 
@@ -54,13 +55,12 @@ pub(super) async fn verify_page(
         Ok(Verification::Pending(user)) => page
             .render(StatusCode::OK, |chrome| ConfirmPage {
                 chrome,
-                heading: "Confirm your email address".into(),
-                text: format!(
-                    "Confirm that {} is your address to activate your account.",
-                    user.email
-                ),
+                heading: page.lang.t("verify-heading").to_owned(),
+                text: page
+                    .lang
+                    .f("verify-text", &[("email", Arg::from(user.email.as_str()))]),
                 action: format!("/users/verify/{token}"),
-                button: "Confirm my email",
+                button: "verify-button",
             })
             .await
             .map(no_referrer),
@@ -80,7 +80,7 @@ pub(super) async fn verify(
     match page.state.accounts.confirm_email(&token).await {
         Ok(Verification::Pending(user)) => {
             session::sign_in(&page.session, user.id).await?;
-            session::push_flash(&page.session, "Your email address is confirmed. Welcome!").await;
+            session::push_flash(&page.session, "flash-email-confirmed").await;
             tracing::info!(user = user.id.0, "email confirmed; signed in");
             Ok(no_referrer(see_other(&settings.redirect_after_verify)))
         }
@@ -103,11 +103,11 @@ pub(super) async fn resend(
     let email = match address(&form.email) {
         Ok(email) => email,
         Err(found) => {
-            let (email, errors) = (form.email, Messages::form(&found));
+            let (email, errors) = (form.email, Messages::form(&found, page.lang));
             return page
                 .render(StatusCode::UNPROCESSABLE_ENTITY, |chrome| LinkInvalidPage {
                     chrome,
-                    reason: "Enter the address you registered with.",
+                    reason: "link-enter-address",
                     email,
                     errors,
                 })
@@ -116,11 +116,7 @@ pub(super) async fn resend(
     };
     match state.accounts.resend_verification(&email).await {
         Ok(()) => {
-            session::push_flash(
-                &page.session,
-                "If that address is waiting for confirmation, a new link is on its way.",
-            )
-            .await;
+            session::push_flash(&page.session, "flash-link-resent").await;
             Ok(see_other("/users/register/done"))
         }
         Err(ResendError::Hash(e)) => Err(e.into()),

@@ -6,11 +6,15 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use catalog_domain::PageRequest;
 use catalog_domain::access::{Actor, ProductFacts, PublishDenied, can_delete, editable_fields};
+use catalog_domain::fields::Message;
 use catalog_domain::product::{Product, Version};
 use catalog_domain::services::products::ProductDetail;
 
+use chrono::Datelike;
+
 use crate::error::WebError;
 use crate::html::Chrome;
+use crate::i18n::Arg;
 
 use super::shared::{failure, owner_label, product_id};
 use crate::html::page::PageContext;
@@ -82,10 +86,12 @@ struct DetailPage<'a> {
     versions: &'a [Version],
     can_edit: bool,
     can_delete: bool,
-    /// Said to the owner of a product a moderator unpublished.
-    lock_reason: Option<String>,
+    /// Said to the owner of a product a moderator unpublished (a message id).
+    lock_reason: Option<&'static str>,
     /// The owner, as this viewer may see them.
     owner: String,
+    /// When it was added, as the page's language writes dates.
+    added: String,
 }
 
 pub(super) async fn detail(
@@ -105,11 +111,13 @@ pub(super) async fn detail(
             !editable_fields(actor, &facts).is_empty(),
             can_delete(actor, &facts),
             (product.moderation_locked && product.owner.id == actor.user_id())
-                .then(|| PublishDenied::ModerationLocked.to_string()),
+                .then(|| Message::from(PublishDenied::ModerationLocked).id),
         ),
         None => (false, false, None),
     };
     let owner = owner_label(viewer, &product);
+    let day = product.created_at.date_naive();
+    let added = page.lang.date(day.year(), day.month(), day.day());
     page.render(StatusCode::OK, |chrome| DetailPage {
         chrome,
         product: &product,
@@ -118,6 +126,7 @@ pub(super) async fn detail(
         can_delete: may_delete,
         lock_reason,
         owner,
+        added,
     })
     .await
 }

@@ -8,6 +8,7 @@ use catalog_domain::access::{ProductFacts, can_delete};
 
 use crate::error::WebError;
 use crate::html::{ConfirmPage, CsrfOnly, see_other};
+use crate::i18n::Arg;
 use crate::session;
 
 use super::shared::{failure, product_id};
@@ -28,10 +29,13 @@ pub(super) async fn delete_form(
     }
     page.render(StatusCode::OK, |chrome| ConfirmPage {
         chrome,
-        heading: format!("Delete {}?", product.name),
-        text: "The product, its image and its versions will be removed for good.".into(),
+        heading: page.lang.f(
+            "product-delete-heading",
+            &[("name", Arg::from(product.name.as_str()))],
+        ),
+        text: page.lang.t("product-delete-text").to_owned(),
         action: format!("/products/{id}/delete"),
-        button: "Delete product",
+        button: "product-delete-button",
     })
     .await
 }
@@ -53,12 +57,12 @@ pub(super) async fn delete(
         Err(e) => return failure(e, &uri),
     }
     let Ok(Form(form)) = form else {
-        return Err(WebError::BadRequest("The form could not be read."));
+        return Err(WebError::BadRequest("error-form-unreadable"));
     };
     page.check_csrf(&form.csrf_token).await?;
     match page.state.products.delete(&me.actor, id).await {
         Ok(()) => {
-            session::push_flash(&page.session, "Product deleted.").await;
+            session::push_flash(&page.session, "flash-product-deleted").await;
             Ok(see_other("/products"))
         }
         Err(e) => failure(e, &uri),

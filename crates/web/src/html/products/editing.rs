@@ -6,11 +6,13 @@ use axum::extract::{Multipart, Path};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, editable_fields};
+use catalog_domain::fields::Message;
 use catalog_domain::product::{Product, ProductId};
 use catalog_domain::services::products::{ChangeError, CreateError, EditErrors, ProductDetail};
 
 use crate::error::WebError;
 use crate::html::{Chrome, media_url, render, see_other};
+use crate::i18n::Arg;
 use crate::names::Messages;
 use crate::session;
 use crate::state::AppState;
@@ -45,7 +47,7 @@ struct FormPage {
     show_published: bool,
     show_versions: bool,
     /// Why the published box cannot be ticked, when it cannot.
-    publish_note: Option<String>,
+    publish_note: Option<&'static str>,
     name: String,
     description: String,
     category: String,
@@ -94,10 +96,10 @@ fn blank_row() -> RowView {
 /// The empty create form: every field, no versions (they come after the product).
 fn new_product_page(chrome: Chrome, categories: Vec<(String, String)>) -> FormPage {
     FormPage {
+        heading: chrome.lang.t("product-form-new").to_owned(),
         chrome,
-        heading: "New product".into(),
         action: "/products/new".into(),
-        button: "Create product",
+        button: "product-form-create",
         cancel: "/products".into(),
         show_name: true,
         show_description: true,
@@ -134,10 +136,8 @@ type Upload = Result<Multipart, axum::extract::multipart::MultipartRejection>;
 
 /// Reads a product form; an upload cut off by the size limit is a 413.
 async fn read_form(multipart: Upload) -> Result<ProductForm, Response> {
-    let multipart = multipart.map_err(|_| {
-        WebError::BadRequest("The product form must be sent as multipart/form-data.")
-            .into_response()
-    })?;
+    let multipart =
+        multipart.map_err(|_| WebError::BadRequest("error-multipart-required").into_response())?;
     super::form::read(multipart)
         .await
         .map_err(crate::html::too_large_or)
@@ -162,7 +162,7 @@ pub(super) async fn create(
         .await;
     match created {
         Ok(product) => {
-            session::push_flash(&page.session, "Product saved.").await;
+            session::push_flash(&page.session, "flash-product-saved").await;
             Ok(see_other(&format!("/products/{}", product.id)))
         }
         Err(CreateError::Invalid(errors)) => {
@@ -175,7 +175,7 @@ pub(super) async fn create(
                 category: form.category.clone().unwrap_or_default(),
                 price: form.price.clone().unwrap_or_default(),
                 is_published,
-                errors: Messages::form(&errors),
+                errors: Messages::form(&errors, page.lang),
                 ..new_product_page(chrome, categories)
             })
             .await
@@ -202,18 +202,21 @@ fn edit_page(
     let owner = product.owner.id == actor.user_id();
     // The owner always sees the box; a locked product's box is disabled with the reason.
     let show_published = has(Field::IsPublished) || owner;
-    let publish_note =
-        (owner && !has(Field::IsPublished)).then(|| PublishDenied::ModerationLocked.to_string());
+    let publish_note = (owner && !has(Field::IsPublished))
+        .then(|| Message::from(PublishDenied::ModerationLocked).id);
     let current = rows
         .iter()
         .position(|r| r.is_current)
         .map(|i| i.to_string())
         .unwrap_or_default();
     Some(FormPage {
+        heading: chrome.lang.f(
+            "product-form-edit",
+            &[("name", Arg::from(product.name.as_str()))],
+        ),
         chrome,
-        heading: format!("Edit {}", product.name),
         action: format!("/products/{}/edit", product.id),
-        button: "Save product",
+        button: "product-form-save",
         cancel: format!("/products/{}", product.id),
         show_name: has(Field::Name),
         show_description: has(Field::Description),
@@ -301,7 +304,7 @@ pub(super) async fn edit(
         .await;
     let shown_again = match result {
         Ok(product) => {
-            session::push_flash(&page.session, "Product saved.").await;
+            session::push_flash(&page.session, "flash-product-saved").await;
             return Ok(see_other(&format!("/products/{}", product.id)));
         }
         Err(ChangeError::InvalidEdit(errors)) => ShownAgain::Invalid(errors),
@@ -332,8 +335,8 @@ async fn edit_form_again(
     };
     let (fields, rows, conflict) = match why {
         ShownAgain::Invalid(EditErrors { fields, rows }) => (
-            Messages::form(&fields),
-            rows.iter().map(Messages::form).collect(),
+            Messages::form(&fields, page.lang),
+            rows.iter().map(|r| Messages::form(r, page.lang)).collect(),
             None,
         ),
         ShownAgain::Conflict => (Messages::new(), Vec::new(), Some(CONFLICT)),

@@ -37,7 +37,7 @@ pub struct ProductForm {
 }
 
 fn bad(_: impl std::fmt::Debug) -> WebError {
-    WebError::BadRequest("The form could not be read.")
+    WebError::BadRequest("error-form-unreadable")
 }
 
 /// Splits `versions-3-number` into `(3, "number")`.
@@ -66,7 +66,7 @@ pub async fn read(mut multipart: Multipart) -> Result<ProductForm, WebError> {
             "name" => form.name = Some(value),
             "description" => form.description = Some(value),
             "category" => form.category = Some(value),
-            "price" => form.price = Some(value),
+            "price" => form.price = Some(decimal_point(value)),
             // A checkbox after a hidden `false`: the last value is the answer.
             "is_published" => form.is_published = Some(value),
             "versions-current" => {
@@ -81,7 +81,7 @@ pub async fn read(mut multipart: Multipart) -> Result<ProductForm, WebError> {
                     continue;
                 };
                 if index >= MAX_VERSION_ROWS {
-                    return Err(WebError::BadRequest("The form has too many version rows."));
+                    return Err(WebError::BadRequest("error-form-too-many-rows"));
                 }
                 let row = form
                     .versions
@@ -120,9 +120,7 @@ impl ProductForm {
     pub fn input(&self) -> Result<ProductInput<'_>, WebError> {
         let is_published = match self.is_published.as_deref() {
             None => None,
-            Some(v) => Some(flag(v).ok_or(WebError::BadRequest(
-                "The published field must be true or false.",
-            ))?),
+            Some(v) => Some(flag(v).ok_or(WebError::BadRequest("published-invalid"))?),
         };
         let category_id = match self.category.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -165,6 +163,16 @@ impl ProductForm {
     }
 }
 
+/// A price typed with a decimal comma (`199,99`, as Russian writes it) reads as one with
+/// a point; the form accepts either in every language, and nothing else changes.
+fn decimal_point(value: String) -> String {
+    if !value.contains('.') && value.matches(',').count() == 1 {
+        value.replacen(',', ".", 1)
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +203,14 @@ mod tests {
             ..ProductForm::default()
         };
         assert_eq!(form.input().unwrap().category_id, Some(-1));
+    }
+
+    #[test]
+    fn a_decimal_comma_reads_as_a_point_and_nothing_else_changes() {
+        assert_eq!(decimal_point("199,99".into()), "199.99");
+        assert_eq!(decimal_point("199.99".into()), "199.99");
+        assert_eq!(decimal_point("1,234.50".into()), "1,234.50");
+        assert_eq!(decimal_point("1,2,3".into()), "1,2,3");
+        assert_eq!(decimal_point("abc".into()), "abc");
     }
 }

@@ -6,8 +6,11 @@ use catalog_domain::access::{Actor, Field, ProductFacts, PublishDenied, sees_own
 use catalog_domain::product::{Product, ProductId};
 use catalog_domain::services::products::ProductError;
 
+use catalog_domain::fields::Message;
+
 use crate::error::WebError;
 use crate::html::login_redirect;
+use crate::i18n;
 
 /// A product id in a path; anything else is a page that does not exist.
 pub(super) fn product_id(raw: &str) -> Result<ProductId, WebError> {
@@ -19,30 +22,28 @@ pub(super) fn product_id(raw: &str) -> Result<ProductId, WebError> {
 }
 
 /// What the pages say when a change is refused.
-fn forbidden_message(fields: &[Field], publish_denied: Option<PublishDenied>) -> String {
+fn forbidden_message(fields: &[Field], publish_denied: Option<PublishDenied>) -> Message {
     match publish_denied {
-        Some(PublishDenied::ModerationLocked) => PublishDenied::ModerationLocked.to_string(),
-        _ if fields.is_empty() => "You are not allowed to do this.".to_owned(),
-        _ => format!(
-            "You may not change: {}. Nothing was saved.",
-            fields
-                .iter()
-                .map(|f| label(*f))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Some(PublishDenied::ModerationLocked) => PublishDenied::ModerationLocked.into(),
+        _ if fields.is_empty() => Message::new("not-allowed"),
+        _ => {
+            let lang = i18n::current();
+            let names: Vec<&str> = fields.iter().map(|f| lang.t(label(*f))).collect();
+            Message::with("may-not-change", [("fields", names.join(", ").into())])
+        }
     }
 }
 
+/// The id of the message naming `field` in a refusal.
 fn label(field: Field) -> &'static str {
     match field {
-        Field::Name => "name",
-        Field::Description => "description",
-        Field::Category => "category",
-        Field::Price => "price",
-        Field::Image => "image",
-        Field::IsPublished => "published",
-        Field::Versions => "versions",
+        Field::Name => "field-name",
+        Field::Description => "field-description",
+        Field::Category => "field-category",
+        Field::Price => "field-price",
+        Field::Image => "field-image",
+        Field::IsPublished => "field-published",
+        Field::Versions => "field-versions",
     }
 }
 
@@ -59,7 +60,7 @@ pub(super) fn failure(e: impl Into<ProductError>, uri: &Uri) -> Result<Response,
             publish_denied,
         ))),
         ProductError::Invalid(_) | ProductError::InvalidEdit(_) => {
-            Err(WebError::BadRequest("The form is invalid."))
+            Err(WebError::BadRequest("error-form-invalid"))
         }
         ProductError::Conflict => Err(WebError::Conflict(CONFLICT)),
         ProductError::Media(e) => Err(WebError::Internal(e.to_string())),
@@ -78,6 +79,4 @@ pub(super) fn owner_label(viewer: Option<&Actor>, product: &Product) -> String {
 }
 
 /// Said when a form was filled in on a product that someone has changed since.
-pub(super) const CONFLICT: &str = "Someone changed this product while you were editing it (a moderator \
-    may have unpublished it), so nothing was saved. The form now shows the product as it \
-    is, with what you typed; check it and save again. Choose the image again if you sent one.";
+pub(super) const CONFLICT: &str = "product-changed-meanwhile";
