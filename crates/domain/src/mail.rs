@@ -78,6 +78,9 @@ pub struct OutgoingMail {
     pub secret: Option<MailSecret>,
     /// Non-secret context such as the new address in an email-change notice.
     pub detail: Option<String>,
+    /// The code of the language to write the message in: the recipient account's
+    /// (`None`: the site's default language).
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

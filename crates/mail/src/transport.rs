@@ -59,6 +59,8 @@ pub struct MailConfig {
     pub from: String,
     /// The public base URL, for links in the footer.
     pub site_url: String,
+    /// The language of messages queued without one (`CATALOG_DEFAULT_LANGUAGE`).
+    pub default_language: catalog_i18n::Lang,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,7 @@ pub struct MailAdapter {
     site: String,
     /// The public host, the right-hand side of Message-IDs.
     host: String,
+    default_language: catalog_i18n::Lang,
 }
 
 impl std::fmt::Debug for MailAdapter {
@@ -119,6 +122,7 @@ impl MailAdapter {
             transport,
             from,
             site: config.site_url.trim_end_matches('/').to_owned(),
+            default_language: config.default_language,
             host: url::Url::parse(&config.site_url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
@@ -176,7 +180,7 @@ fn smtp_transport(
 #[async_trait]
 impl Mailer for MailAdapter {
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), BoxError> {
-        let rendered = render(&message.mail, &self.site)?;
+        let rendered = render(&message.mail, &self.site, self.default_language)?;
         match &self.transport {
             Transport::Console => {
                 // The development backend: the whole message, readable, on stdout.

@@ -70,6 +70,7 @@ fn message(kind: MailKind) -> OutboxMessage {
             )),
             secret: None,
             detail: None,
+            language: None,
         },
         attempts: 0,
         created_at: Timestamp::UNIX_EPOCH,
@@ -88,6 +89,7 @@ fn smtp(port: u16) -> MailAdapter {
         }),
         from: "Catalog <catalog@localhost>".into(),
         site_url: "http://127.0.0.1:8000".into(),
+        default_language: catalog_i18n::Lang::english(),
     })
     .unwrap()
 }
@@ -165,6 +167,7 @@ async fn the_file_backend_writes_one_eml_per_message() {
         transport: TransportKind::File(dir.path().join("outbox")),
         from: "catalog@localhost".into(),
         site_url: "http://127.0.0.1:8000".into(),
+        default_language: catalog_i18n::Lang::english(),
     })
     .unwrap();
     adapter
@@ -194,6 +197,7 @@ fn a_bad_sender_is_refused_at_start() {
         transport: TransportKind::Console,
         from: "not a mailbox".into(),
         site_url: "http://x".into(),
+        default_language: catalog_i18n::Lang::english(),
     })
     .unwrap_err();
     assert!(err.to_string().starts_with("DEFAULT_FROM_EMAIL"));

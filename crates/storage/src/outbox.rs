@@ -36,6 +36,7 @@ pub(crate) async fn enqueue_in<C: ConnectionTrait>(
         created_at: Set(at),
         sent_at: Set(None),
         last_error: Set(None),
+        language: Set(mail.language),
         ..Default::default()
     }
     .insert(conn)
@@ -54,6 +55,7 @@ fn message(m: mail_outbox::Model) -> Result<OutboxMessage, RepoError> {
             link: m.link.map(MailSecret::new),
             secret: m.secret.map(MailSecret::new),
             detail: m.detail,
+            language: m.language,
         },
         attempts: u32::try_from(m.attempts).unwrap_or(0),
         created_at: m.created_at,

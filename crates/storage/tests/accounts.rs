@@ -42,6 +42,7 @@ fn mail(to: &str, kind: MailKind) -> OutgoingMail {
         link: None,
         secret: None,
         detail: Some("x@example.com".into()),
+        language: None,
     }
 }
 

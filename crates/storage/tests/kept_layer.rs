@@ -137,6 +137,7 @@ fn mail(to: &Email) -> OutgoingMail {
         link: Some(MailSecret::new("https://x.example/l".into())),
         secret: None,
         detail: None,
+        language: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn mail(to: &str) -> OutgoingMail {
         )),
         secret: Some(MailSecret::new("generated-secret".into())),
         detail: None,
+        language: None,
     }
 }
 

@@ -55,6 +55,7 @@ pub fn mailer(settings: &Settings) -> Result<MailAdapter, MailConfigError> {
         transport,
         from: email.from.clone(),
         site_url: settings.public_url.as_str().to_owned(),
+        default_language: settings.default_language,
     })
 }
 

@@ -22,6 +22,7 @@ fn generated_password(to: &str) -> OutgoingMail {
         link: None,
         secret: Some(MailSecret::new(format!("Gen3ratedPw-{to}"))),
         detail: None,
+        language: None,
     }
 }
 

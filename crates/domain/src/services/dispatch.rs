@@ -132,6 +132,7 @@ mod tests {
                 link: None,
                 secret: None,
                 detail: None,
+                language: None,
             },
             attempts,
             created_at: chrono::DateTime::UNIX_EPOCH,

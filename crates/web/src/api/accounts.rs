@@ -193,6 +193,11 @@ pub async fn register(
         .hit(Limit::SignUpsByAddress, &ip.key())
         .map_err(Problem::too_many)?;
     let registration = Registration::parse(&email, &password).map_err(|e| Problem::invalid(&e))?;
+    // The account's mail is written in the language the caller asked for.
+    let registration = Registration {
+        language: Some(crate::i18n::current().code().to_owned()),
+        ..registration
+    };
     match state.accounts.register(registration).await {
         Ok(()) => Ok(accepted()),
         Err(RegisterError::Hash(e)) => Err(e.into()),

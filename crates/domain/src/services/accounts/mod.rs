@@ -93,14 +93,16 @@ impl AccountsService {
         )
     }
 
-    fn notice(&self, to: &Email, kind: MailKind, name: String) -> OutgoingMail {
+    /// A message about `user`'s account, sent to `to`, in the user's language.
+    fn notice(&self, user: &User, to: &Email, kind: MailKind) -> OutgoingMail {
         OutgoingMail {
             to: to.clone(),
             kind,
-            recipient_name: name,
+            recipient_name: Self::greeting(&user.first_name),
             link: None,
             secret: None,
             detail: None,
+            language: user.language.clone(),
         }
     }
 
@@ -175,6 +177,7 @@ fn verification_mail(
         ))),
         secret: None,
         detail: None,
+        language: user.language.clone(),
     }
 }
 

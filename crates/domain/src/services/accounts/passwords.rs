@@ -37,11 +37,7 @@ impl AccountsService {
         }
         let mail = OutgoingMail {
             secret: Some(MailSecret::new(generated.expose().to_owned())),
-            ..self.notice(
-                &user.email,
-                MailKind::GeneratedPassword,
-                Self::greeting(&user.first_name),
-            )
+            ..self.notice(&user, &user.email, MailKind::GeneratedPassword)
         };
         let pending = PendingPassword {
             hash,
@@ -93,11 +89,7 @@ impl AccountsService {
         }
         errors.check().map_err(PasswordChangeError::Invalid)?;
         let hash = self.ports.hasher.hash(new).await?;
-        let notice = self.notice(
-            &user.email,
-            MailKind::PasswordChanged,
-            Self::greeting(&user.first_name),
-        );
+        let notice = self.notice(&user, &user.email, MailKind::PasswordChanged);
         self.ports
             .users
             .change_password(id, hash, keep_session, notice)

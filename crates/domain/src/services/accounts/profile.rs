@@ -48,17 +48,16 @@ impl AccountsService {
             &format!("{}:{}", user.id, new_email.key()),
             self.now(),
         );
-        let name = Self::greeting(&user.first_name);
         let confirm = OutgoingMail {
             link: Some(MailSecret::new(format!(
                 "{}/users/email-change/{token}",
                 self.config.public_url
             ))),
-            ..self.notice(new_email, MailKind::EmailChangeConfirmation, name.clone())
+            ..self.notice(&user, new_email, MailKind::EmailChangeConfirmation)
         };
         let notice = OutgoingMail {
             detail: Some(new_email.to_string()),
-            ..self.notice(&user.email, MailKind::EmailChangeNotice, name)
+            ..self.notice(&user, &user.email, MailKind::EmailChangeNotice)
         };
         self.ports
             .users

@@ -47,11 +47,7 @@ impl AccountsService {
 
     async fn tell_existing(&self, existing: &User) -> Result<(), RepoError> {
         if existing.is_verified {
-            let mail = self.notice(
-                &existing.email,
-                MailKind::RegistrationAttempt,
-                Self::greeting(&existing.first_name),
-            );
+            let mail = self.notice(existing, &existing.email, MailKind::RegistrationAttempt);
             self.ports
                 .users
                 .queue_throttled(

@@ -51,11 +51,7 @@ impl AccountsService {
                 if !(user.is_active && user.is_verified) {
                     return Err(SignInError::InvalidCredentials);
                 }
-                let notice = self.notice(
-                    &user.email,
-                    MailKind::PasswordChanged,
-                    Self::greeting(&user.first_name),
-                );
+                let notice = self.notice(&user, &user.email, MailKind::PasswordChanged);
                 if !self
                     .ports
                     .users

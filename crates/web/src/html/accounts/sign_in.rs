@@ -79,6 +79,14 @@ pub(super) async fn login(
     let (error, unverified) = match result {
         Ok(signed) => {
             session::sign_in(&page.session, signed.user.id).await?;
+            // An account from before languages learns the one its owner reads, so that
+            // its mail is written in it from now on.
+            if signed.user.language.is_none() {
+                page.state
+                    .accounts
+                    .set_language(signed.user.id, page.lang.code())
+                    .await?;
+            }
             tracing::info!(user = signed.user.id.0, "signed in");
             let to = if signed.password_change_required {
                 "/users/password-change"
