@@ -128,6 +128,8 @@ fn load_language(code: &'static str) -> Language {
     let mut countries: Vec<(String, String)> = ids
         .iter()
         .filter_map(|id| id.strip_prefix("country-"))
+        // A country's id ends in its two-letter code (`country-invalid` is a message).
+        .filter(|code| code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()))
         .map(|code| (code.to_owned(), text(&format!("country-{code}"))))
         .collect();
     countries.sort_by_cached_key(|(_, name)| collation_key(name));

@@ -169,7 +169,12 @@ mod tests {
 
     #[test]
     fn links_and_passwords_reach_the_reader() {
-        let v = render(&mail(MailKind::Verification), "https://shop.example", Lang::english()).unwrap();
+        let v = render(
+            &mail(MailKind::Verification),
+            "https://shop.example",
+            Lang::english(),
+        )
+        .unwrap();
         assert!(
             v.text
                 .contains("https://shop.example/users/verify/tok?x=1&y=2")
@@ -180,15 +185,30 @@ mod tests {
             "{}",
             v.html
         );
-        let p = render(&mail(MailKind::GeneratedPassword), "https://shop.example", Lang::english()).unwrap();
+        let p = render(
+            &mail(MailKind::GeneratedPassword),
+            "https://shop.example",
+            Lang::english(),
+        )
+        .unwrap();
         assert!(p.text.contains("Kx7pQ2mW9rTz4h") && p.html.contains("Kx7pQ2mW9rTz4h"));
-        let n = render(&mail(MailKind::EmailChangeNotice), "https://shop.example", Lang::english()).unwrap();
+        let n = render(
+            &mail(MailKind::EmailChangeNotice),
+            "https://shop.example",
+            Lang::english(),
+        )
+        .unwrap();
         assert!(n.text.contains("new@example.com"));
     }
 
     #[test]
     fn only_the_kinds_that_need_a_secret_show_one() {
-        let r = render(&mail(MailKind::PasswordChanged), "https://shop.example", Lang::english()).unwrap();
+        let r = render(
+            &mail(MailKind::PasswordChanged),
+            "https://shop.example",
+            Lang::english(),
+        )
+        .unwrap();
         assert!(!r.text.contains("Kx7pQ2mW9rTz4h") && !r.text.contains("verify/tok"));
     }
 
@@ -223,7 +243,11 @@ mod tests {
         m.language = Some("ru".into());
         let r = render(&m, "https://x.example", Lang::english()).unwrap();
         assert_eq!(r.subject, "Ваш новый пароль");
-        assert!(r.text.starts_with("Здравствуйте, Ann <b>Lee</b>!"), "{}", r.text);
+        assert!(
+            r.text.starts_with("Здравствуйте, Ann <b>Lee</b>!"),
+            "{}",
+            r.text
+        );
         assert!(r.text.contains("Он действует один час."), "{}", r.text);
         assert!(r.html.contains("<html lang=\"ru\">"));
         // Without a language of its own, the site's default applies.
