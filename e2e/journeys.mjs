@@ -17,6 +17,44 @@ const shots = process.env.SCREENSHOTS ?? path.join(here, 'screenshots');
 const picture = path.join(here, 'fixtures', 'picture.png');
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const PASSWORD = 'velvet thunder 42';
+// The language the person browses in (their browser's Accept-Language), and the words
+// they see in it: the journeys are the same in each language.
+const lang = process.env.E2E_LANG ?? 'en';
+const WORDS = {
+  en: {
+    email: 'Email', password: 'Password', passwordAgain: 'Password again', register: 'Register',
+    confirm: /confirm/i, signOut: 'Sign out', signIn: 'Sign in', forgot: 'Forgot password?',
+    sendPassword: /password/i, currentPassword: 'Current password', newPassword: 'New password',
+    newPasswordAgain: 'New password again', changePassword: 'Change password',
+    firstName: 'First name', lastName: 'Last name', country: 'Country', phone: 'Phone',
+    avatar: 'Avatar', saveProfile: 'Save profile', profileSaved: 'Profile saved.',
+    noProducts: 'There are no products yet.', newProduct: 'New product', name: 'Name',
+    price: 'Price', createProduct: 'Create product', category: 'Category', lamps: 'Lamps',
+    description: 'Description', image: 'Image', productSaved: 'Product saved.',
+    saveProduct: 'Save product', notAllowed: 'Not allowed', back: /back/i,
+    goodPrice: '199.99', shownPrice: '199.99',
+    lampName: 'Desk lamp', lampText: 'Warm light for long evenings.',
+  },
+  ru: {
+    email: 'Электронная почта', password: 'Пароль', passwordAgain: 'Пароль ещё раз',
+    register: 'Зарегистрироваться', confirm: /подтвердить/i, signOut: 'Выйти', signIn: 'Войти',
+    forgot: 'Забыли пароль?', sendPassword: /пароль/i, currentPassword: 'Текущий пароль',
+    newPassword: 'Новый пароль', newPasswordAgain: 'Новый пароль ещё раз',
+    changePassword: 'Сменить пароль', firstName: 'Имя', lastName: 'Фамилия', country: 'Страна',
+    phone: 'Телефон', avatar: 'Аватар', saveProfile: 'Сохранить профиль',
+    profileSaved: 'Профиль сохранён.', noProducts: 'Товаров пока нет.', newProduct: 'Новый товар',
+    name: 'Название', price: 'Цена', createProduct: 'Создать товар', category: 'Категория',
+    lamps: 'Лампы', description: 'Описание', image: 'Изображение',
+    productSaved: 'Товар сохранён.', saveProduct: 'Сохранить товар', notAllowed: 'Нет доступа',
+    back: /главную/i, goodPrice: '1234,5', shownPrice: '1\u00a0234,50',
+    lampName: 'Лампа настольная', lampText: 'Тёплый свет для долгих вечеров.',
+  },
+}[lang];
+const W = WORDS;
+if (!W) {
+  console.error(`E2E_LANG=${lang}: no words for this language`);
+  process.exit(2);
+}
 const NEW_PASSWORD = 'copper lantern 77';
 
 if (!base || !mailDir || !catalogBin) {
@@ -52,7 +90,12 @@ async function step(page, name, body) {
 
 async function journey(title, body, options = {}) {
   // Only the accessibility audit injects a script, so only it bypasses the CSP.
-  const context = await browser.newContext({ baseURL: base, ...options });
+  const context = await browser.newContext({
+    baseURL: base,
+    locale: lang,
+    extraHTTPHeaders: { 'Accept-Language': lang },
+    ...options,
+  });
   const page = await context.newPage();
   try {
     await body(page);
@@ -65,13 +108,19 @@ async function journey(title, body, options = {}) {
   }
 }
 
+/** A raw message with its base64 parts decoded after it (Cyrillic text comes so). */
+function decoded(raw) {
+  const parts = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n(?:[^\r\n]+\r?\n)*\r?\n([A-Za-z0-9+/=\r\n]+)/g)];
+  return raw + parts.map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'base64').toString('utf8')).join('\n');
+}
+
 /** The messages the file backend wrote, newest last, decoded from quoted-printable. */
 function mails() {
   return readdirSync(mailDir)
     .filter((f) => f.endsWith('.eml'))
     .map((f) => ({ f, t: statSync(path.join(mailDir, f)).mtimeMs }))
     .sort((a, b) => a.t - b.t)
-    .map(({ f }) => readFileSync(path.join(mailDir, f), 'utf8')
+    .map(({ f }) => decoded(readFileSync(path.join(mailDir, f), 'utf8'))
       .replace(/=\r?\n/g, '')
       .replace(/=3D/g, '='));
 }
@@ -91,29 +140,32 @@ async function flash(page, text) {
 }
 
 async function register(page, email, prefix) {
+  await step(page, `${prefix}-0-empty-form`, async () => {
+    await page.goto('/users/register');
+  });
   await step(page, `${prefix}-1-register-form`, async () => {
     await page.goto('/users/register');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByLabel('Password again').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByLabel(W.email).fill(email);
+    await page.getByLabel(W.password, { exact: true }).fill(PASSWORD);
+    await page.getByLabel(W.passwordAgain).fill(PASSWORD);
+    await page.getByRole('button', { name: W.register }).click();
     await page.waitForURL('**/users/register/done');
   });
   await step(page, `${prefix}-2-confirm-link`, async () => {
     const mail = await mailTo(email, (m) => m.includes('/users/verify/'));
     const link = mail.match(/https?:\/\/[^\s"<]+\/users\/verify\/[^\s"<]+/)[0];
     await page.goto(link);
-    await page.getByRole('button').filter({ hasText: /confirm/i }).click();
+    await page.getByRole('button').filter({ hasText: W.confirm }).click();
     await page.waitForURL('**/products');
-    check(await page.getByRole('button', { name: 'Sign out' }).isVisible(), 'signed in after confirming');
+    check(await page.getByRole('button', { name: W.signOut }).isVisible(), 'signed in after confirming');
   });
 }
 
 async function signIn(page, email, password) {
   await page.goto('/users/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel(W.email).fill(email);
+  await page.getByLabel(W.password, { exact: true }).fill(password);
+  await page.getByRole('button', { name: W.signIn }).click();
 }
 
 const ann = `ann-${Date.now()}@example.com`;
@@ -131,9 +183,9 @@ await journey('sign out and sign in again', async (page) => {
     await page.waitForURL('**/products');
   });
   await step(page, 'signin-2-sign-out', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: W.signOut }).click();
     await page.waitForLoadState();
-    check(await page.locator('header').getByRole('link', { name: 'Sign in', exact: true }).isVisible(), 'signed out');
+    check(await page.locator('header').getByRole('link', { name: W.signIn, exact: true }).isVisible(), 'signed out');
   });
   await step(page, 'signin-3-sign-in-again', async () => {
     await signIn(page, ann, PASSWORD);
@@ -144,9 +196,9 @@ await journey('sign out and sign in again', async (page) => {
 await journey('forgot password: sign in with the mailed one, choose a new one', async (page) => {
   await step(page, 'reset-1-request', async () => {
     await page.goto('/users/login');
-    await page.getByRole('link', { name: 'Forgot password?' }).click();
-    await page.getByLabel('Email').fill(ann);
-    await page.getByRole('button').filter({ hasText: /password/i }).click();
+    await page.getByRole('link', { name: W.forgot }).click();
+    await page.getByLabel(W.email).fill(ann);
+    await page.getByRole('button').filter({ hasText: W.sendPassword }).click();
     await page.waitForURL('**/users/password-reset/done');
   });
   await step(page, 'reset-2-sign-in-with-generated', async () => {
@@ -154,10 +206,10 @@ await journey('forgot password: sign in with the mailed one, choose a new one', 
     const generated = mail.match(/^[A-Za-z0-9]{16}$/m)[0];
     await signIn(page, ann, generated);
     await page.waitForURL('**/users/password-change');
-    await page.getByLabel('Current password').fill(generated);
-    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
-    await page.getByLabel('New password again').fill(NEW_PASSWORD);
-    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByLabel(W.currentPassword).fill(generated);
+    await page.getByLabel(W.newPassword, { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel(W.newPasswordAgain).fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: W.changePassword }).click();
     await page.waitForURL('**/users/profile');
   });
 });
@@ -167,15 +219,15 @@ await journey('edit the profile with an avatar', async (page) => {
   await page.waitForURL('**/products');
   await step(page, 'profile-1-save', async () => {
     await page.goto('/users/profile');
-    await page.getByLabel('First name').fill('Ann');
-    await page.getByLabel('Last name').fill('Lee');
-    await page.getByLabel('Country').selectOption('DE');
-    await page.getByLabel('Phone').fill('030 1234567');
-    await page.getByLabel('Avatar').setInputFiles(picture);
-    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByLabel(W.firstName).fill('Ann');
+    await page.getByLabel(W.lastName).fill('Lee');
+    await page.getByLabel(W.country).selectOption('DE');
+    await page.getByLabel(W.phone).fill('030 1234567');
+    await page.getByLabel(W.avatar).setInputFiles(picture);
+    await page.getByRole('button', { name: W.saveProfile }).click();
     await page.waitForURL('**/users/profile');
-    await flash(page, 'Profile saved.');
-    check(await page.getByLabel('Phone').inputValue() === '+49301234567', 'phone stored as E.164');
+    await flash(page, W.profileSaved);
+    check(await page.getByLabel(W.phone).inputValue() === '+49301234567', 'phone stored as E.164');
     check(await page.locator('header img').count() === 1, 'avatar shown in the header');
   });
 });
@@ -184,25 +236,27 @@ await journey('create a product with an image', async (page) => {
   await signIn(page, ann, NEW_PASSWORD);
   await page.waitForURL('**/products');
   await step(page, 'product-1-empty-list', async () => {
-    check(await page.getByText('There are no products yet.').isVisible(), 'empty state');
+    check(await page.getByText(W.noProducts).isVisible(), 'empty state');
   });
   await step(page, 'product-2-form-errors', async () => {
-    await page.getByRole('link', { name: 'New product' }).first().click();
-    await page.getByLabel('Name').fill('Desk lamp');
-    await page.getByLabel('Price').fill('12.345');
-    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByRole('link', { name: W.newProduct }).first().click();
+    await page.getByLabel(W.name, { exact: true }).fill(W.lampName);
+    await page.getByLabel(W.price).fill('12.345');
+    await page.getByRole('button', { name: W.createProduct }).click();
     check(await page.locator('.error-summary').isVisible(), 'errors summarised');
-    check(await page.getByLabel('Name').inputValue() === 'Desk lamp', 'values kept');
+    check(await page.getByLabel(W.name, { exact: true }).inputValue() === W.lampName, 'values kept');
   });
   await step(page, 'product-3-saved', async () => {
-    await page.getByLabel('Category').selectOption({ label: 'Lamps' });
-    await page.getByLabel('Price').fill('199.99');
-    await page.getByLabel('Description').fill('Warm light for long evenings.');
-    await page.getByLabel('Image').setInputFiles(picture);
-    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByLabel(W.category).selectOption({ label: W.lamps });
+    await page.getByLabel(W.price).fill(W.goodPrice);
+    await page.getByLabel(W.description).fill(W.lampText);
+    await page.getByLabel(W.image).setInputFiles(picture);
+    await page.getByRole('button', { name: W.createProduct }).click();
     await page.waitForURL(/\/products\/\d+$/);
-    await flash(page, 'Product saved.');
+    await flash(page, W.productSaved);
     check(await page.locator('img.product-image').isVisible(), 'image shown');
+    const price = await page.locator('dd.price').textContent();
+    check(price === W.shownPrice, `price written as the language writes it: ${JSON.stringify(price)}`);
     productPath = new URL(page.url()).pathname;
   });
   await step(page, 'product-4-list', async () => {
@@ -217,16 +271,16 @@ await journey('a moderator edits only what moderators may', async (page) => {
   execFileSync(catalogBin, ['groups', 'add-member', 'moderators', mod], { stdio: 'pipe' });
   await step(page, 'moderator-3-restricted-form', async () => {
     await page.goto(`${productPath}/edit`);
-    check(await page.getByLabel('Description').isVisible(), 'description offered');
-    check(await page.getByLabel('Name').count() === 0, 'no name field');
-    check(await page.getByLabel('Price').count() === 0, 'no price field');
+    check(await page.getByLabel(W.description).isVisible(), 'description offered');
+    check(await page.getByLabel(W.name, { exact: true }).count() === 0, 'no name field');
+    check(await page.getByLabel(W.price).count() === 0, 'no price field');
     check(await page.locator('fieldset.versions').count() === 0, 'no versions formset');
   });
   await step(page, 'moderator-4-saved', async () => {
-    await page.getByLabel('Description').fill('Checked by a moderator.');
-    await page.getByRole('button', { name: 'Save product' }).click();
+    await page.getByLabel(W.description).fill('Checked by a moderator.');
+    await page.getByRole('button', { name: W.saveProduct }).click();
     await page.waitForURL(`**${productPath}`);
-    await flash(page, 'Product saved.');
+    await flash(page, W.productSaved);
   });
 });
 
@@ -235,8 +289,8 @@ await journey("another user cannot open someone else's edit page", async (page) 
   await step(page, 'stranger-3-forbidden', async () => {
     const response = await page.goto(`${productPath}/edit`);
     check(response.status() === 403, `expected 403, got ${response.status()}`);
-    check(await page.getByRole('heading', { name: 'Not allowed' }).isVisible(), 'error page in the layout');
-    check(await page.getByRole('link', { name: /back/i }).isVisible(), 'a way back');
+    check(await page.getByRole('heading', { name: W.notAllowed }).isVisible(), 'error page in the layout');
+    check(await page.getByRole('link', { name: W.back }).isVisible(), 'a way back');
   });
 });
 
