@@ -181,10 +181,17 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(crate::api::router().layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::api::callers_language,
-        )))
+        .merge(
+            crate::api::router()
+                // Problem documents speak the caller's language (`Accept-Language`).
+                .layer(SetResponseHeaderLayer::appending(
+                    header::VARY,
+                    HeaderValue::from_static("Accept-Language"),
+                ))
+                .layer(crate::i18n::CallersLanguage::new(
+                    state.settings.default_language,
+                )),
+        )
         .fallback_service(pages)
         .with_state(state)
         // A page's kept reads (its viewer, then its products) ask the database for the

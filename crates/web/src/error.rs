@@ -67,8 +67,8 @@ pub struct BareChrome {
 }
 
 impl BareChrome {
-    pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
-        Vec::new()
+    pub fn languages(&self) -> impl Iterator<Item = (&'static str, catalog_i18n::Html)> {
+        std::iter::empty()
     }
 }
 

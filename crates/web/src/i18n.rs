@@ -31,16 +31,18 @@ pub fn scoped_sync<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
     CURRENT.sync_scope(lang, f)
 }
 
-/// The language a switcher's cookie chose, if it names one of ours.
+/// The language a switcher's cookie chose, if it names one of ours. (Read by hand: a
+/// language code needs no unquoting or decoding, and every page asks.)
 pub fn from_cookie(headers: &HeaderMap) -> Option<Lang> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(tower_sessions::cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == LANGUAGE_COOKIE)
-        .and_then(|c| Lang::parse(c.value()))
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == LANGUAGE_COOKIE).then(|| Lang::parse(value.trim_matches('"')))?
+        })
 }
 
 /// The language the request's `Accept-Language` prefers among ours.
@@ -90,4 +92,56 @@ pub fn say(lang: Lang, message: &Message) -> String {
         })
         .collect();
     lang.f(message.id, &args)
+}
+
+/// A layer that serves each request with the language its `Accept-Language` asks for
+/// (else `default`) in scope: the API's problem documents speak it.
+#[derive(Debug, Clone, Copy)]
+pub struct CallersLanguage {
+    default: Lang,
+}
+
+impl CallersLanguage {
+    pub fn new(default: Lang) -> Self {
+        Self { default }
+    }
+}
+
+impl<S> tower::Layer<S> for CallersLanguage {
+    type Service = CallersLanguageService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CallersLanguageService {
+            inner,
+            default: self.default,
+        }
+    }
+}
+
+/// See [`CallersLanguage`].
+#[derive(Debug, Clone)]
+pub struct CallersLanguageService<S> {
+    inner: S,
+    default: Lang,
+}
+
+impl<S, B> tower::Service<axum::http::Request<B>> for CallersLanguageService<S>
+where
+    S: tower::Service<axum::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tokio::task::futures::TaskLocalFuture<Lang, S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let lang = from_header(request.headers()).unwrap_or(self.default);
+        CURRENT.scope(lang, self.inner.call(request))
+    }
 }

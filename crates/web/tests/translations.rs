@@ -140,7 +140,7 @@ fn every_message_the_code_and_templates_name_exists_in_every_language() {
     }
     for file in &templates {
         let text = std::fs::read_to_string(file).unwrap();
-        for call in [".t(\"", ".f(\""] {
+        for call in [".t(\"", ".h(\"", ".f(\""] {
             for (at, _) in text.match_indices(call) {
                 let rest = &text[at + call.len()..];
                 let id = &rest[..rest.find('"').unwrap()];

@@ -247,23 +247,6 @@ async fn api_method_not_allowed() -> Problem {
     )
 }
 
-/// Problem documents speak the language the caller's `Accept-Language` asks for (the
-/// site's default otherwise); their `type` and field names never change.
-pub(crate) async fn callers_language(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let lang =
-        crate::i18n::from_header(request.headers()).unwrap_or(state.settings.default_language);
-    let mut response = crate::i18n::scoped(lang, next.run(request)).await;
-    response.headers_mut().append(
-        header::VARY,
-        axum::http::HeaderValue::from_static("Accept-Language"),
-    );
-    response
-}
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .nest(

@@ -154,10 +154,8 @@ pub struct Chrome {
 
 impl Chrome {
     /// Every language, for the switcher: (code, name in that language).
-    pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
-        Lang::all()
-            .map(|l| (l.code(), l.t(&format!("language-name-{}", l.code()))))
-            .collect()
+    pub fn languages(&self) -> impl Iterator<Item = (&'static str, catalog_i18n::Html)> {
+        Lang::all().map(|l| (l.code(), l.own_name()))
     }
 }
 
@@ -295,11 +293,16 @@ pub(crate) async fn load_viewer(
 ) -> Response {
     let mut viewer = Viewer::default();
     // Failures before the user is known speak the language the request asks for.
-    let asked = i18n::negotiate(None, request.headers(), state.settings.default_language);
+    let asked = |headers: &axum::http::HeaderMap| {
+        i18n::negotiate(None, headers, state.settings.default_language)
+    };
     let (signed_in, loaded) = session::loading_the_user(session::user_id(&session)).await;
     let signed_in = match signed_in {
         Ok(id) => id,
-        Err(e) => return i18n::scoped_sync(asked, || WebError::from(e).into_response()),
+        Err(e) => {
+            let lang = asked(request.headers());
+            return i18n::scoped_sync(lang, || WebError::from(e).into_response());
+        }
     };
     if let Some(id) = signed_in {
         // The session's read brought its user along; read again only if it did not.
@@ -320,7 +323,10 @@ pub(crate) async fn load_viewer(
             Ok(None) => {
                 let _ = session::sign_out(&session).await;
             }
-            Err(e) => return i18n::scoped_sync(asked, || WebError::from(e).into_response()),
+            Err(e) => {
+                let lang = asked(request.headers());
+                return i18n::scoped_sync(lang, || WebError::from(e).into_response());
+            }
         }
     }
     if let Some(me) = &viewer.0
