@@ -79,6 +79,8 @@ db_test!(the_browser_language_applies_with_its_quality_values, |db| {
         ("ru;q=0.2, en-GB;q=0.9", "en"),
         ("de-DE, fr;q=0.9", "en"),
         ("de, ru;q=0.5", "ru"),
+        ("en;q=NaN, de;q=0.9, ru;q=0.5, en;q=inf", "ru"),
+        ("ru;q=7, en;q=0.1", "en"),
     ] {
         let (lang, html) = page_lang(&app, &speaking(accept), "/users/login").await;
         assert_eq!(lang, expected, "Accept-Language: {accept}");
