@@ -542,3 +542,56 @@ db_test!(mail_is_written_in_the_recipients_saved_language, |db| {
     assert!(!text.contains("Your new password"), "{text}");
     app.stop().await;
 });
+
+db_test!(the_list_page_counts_in_each_languages_plural_forms, |db| {
+    let app = spawn_app(&db, &[]).await;
+    let admin = Admin::connect(&db).await;
+    admin.person("counter@example.com", Role::Plain).await;
+    let category = admin.category("Всякое").await.to_string();
+    let client = speaking("ru");
+    sign_in(&app, &client, "counter@example.com").await;
+    let mut made = 0;
+    for (n, ru_word, en_word) in [
+        (1, "товар", "product"),
+        (2, "товара", "products"),
+        (5, "товаров", "products"),
+        (11, "товаров", "products"),
+        (21, "товар", "products"),
+        (22, "товара", "products"),
+        (25, "товаров", "products"),
+        (111, "товаров", "products"),
+    ] {
+        while made < n {
+            made += 1;
+            app.create_product(
+                &client,
+                &[
+                    ("name", &format!("Товар {made}")),
+                    ("price", "1"),
+                    ("category", &category),
+                ],
+            )
+            .await;
+        }
+        let (_, ru) = page_lang(&app, &client, "/products").await;
+        assert!(
+            ru.contains(&format!(">{n} {ru_word}, сначала новые.<")),
+            "ru {n}"
+        );
+        switch(&app, &client, "/products", "en").await;
+        let (_, en) = page_lang(&app, &client, "/products").await;
+        assert!(
+            en.contains(&format!(">{n} {en_word}, newest first.<")),
+            "en {n}"
+        );
+        switch(&app, &client, "/products", "ru").await;
+        if n == 111 {
+            assert!(ru.contains("Страница 1 из 6"), "pagination in Russian");
+        }
+    }
+    switch(&app, &client, "/products", "en").await;
+    let (_, en) = page_lang(&app, &client, "/products").await;
+    assert!(en.contains(">111 products, newest first.<"));
+    assert!(en.contains("Page 1 of 6"));
+    app.stop().await;
+});
