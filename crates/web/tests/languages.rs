@@ -11,22 +11,7 @@ use catalog_storage::db_test;
 use serde_json::{Value, json};
 use support::accounts::{PASSWORD, WAIT, app_with_mail};
 use support::catalog::{Admin, Role};
-use support::{TestApp, csrf_of, location, spawn_app};
-
-/// A browser whose preferred languages are `accept` (keeps cookies, no redirects).
-fn speaking(accept: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT_LANGUAGE,
-        reqwest::header::HeaderValue::from_str(accept).unwrap(),
-    );
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
+use support::{TestApp, csrf_of, location, spawn_app, speaking};
 
 /// The `lang` of a page's `<html>`.
 fn lang_of(html: &str) -> &str {

@@ -13,7 +13,7 @@ use catalog_domain::user::Country;
 use catalog_i18n::Lang;
 use catalog_storage::db_test;
 use support::catalog::{Admin, Role};
-use support::{TestApp, location, spawn_app};
+use support::{TestApp, location, spawn_app, speaking};
 
 fn files(dir: &Path, ext: &[&str], found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -278,23 +278,9 @@ async fn russian_page(app: &TestApp, client: &reqwest::Client, path: &str) -> St
     html
 }
 
-fn speaking_russian() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT_LANGUAGE,
-        reqwest::header::HeaderValue::from_static("ru"),
-    );
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
-
 db_test!(russian_pages_show_no_message_id_and_no_english, |db| {
     let app = spawn_app(&db, &[]).await;
-    let client = speaking_russian();
+    let client = speaking("ru");
     for path in [
         "/",
         "/users/login",
@@ -311,7 +297,7 @@ db_test!(russian_pages_show_no_message_id_and_no_english, |db| {
     admin.person("moderator@example.com", Role::Moderator).await;
     admin.person("owner@example.com", Role::Plain).await;
     let category = admin.category("Светильники").await.to_string();
-    let owner = speaking_russian();
+    let owner = speaking("ru");
     let r = app
         .submit(
             &owner,
@@ -363,7 +349,7 @@ db_test!(russian_pages_show_no_message_id_and_no_english, |db| {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert_all_russian("password change errors", &r.text().await.unwrap());
-    let moderator = speaking_russian();
+    let moderator = speaking("ru");
     let r = app
         .submit(
             &moderator,
