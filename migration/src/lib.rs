@@ -13,6 +13,7 @@ mod m20261207_000007_deactivated_accounts;
 mod m20261207_000008_product_revisions;
 mod m20261207_000009_product_images_index;
 mod m20261207_000010_languages;
+mod m20261208_000011_search;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_product_revisions::Migration),
             Box::new(m20261207_000009_product_images_index::Migration),
             Box::new(m20261207_000010_languages::Migration),
+            Box::new(m20261208_000011_search::Migration),
         ]
     }
 }

@@ -34,6 +34,12 @@ pub enum Input {
     Versions,
     VersionNumber,
     IsCurrent,
+    /// A listing's filters and order.
+    MinPrice,
+    MaxPrice,
+    Mine,
+    Status,
+    Sort,
 }
 
 /// What to tell a person, named by a message id: the words, in each language, live in

@@ -11,6 +11,8 @@ pub enum StorageError {
     Connect(String),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
+    #[error("cannot write the search index: {0}")]
+    Search(String),
 }
 
 /// Maps a database error to what the domain understands. Unique and foreign-key

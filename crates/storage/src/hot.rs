@@ -90,6 +90,10 @@ impl SqlText {
         }
     }
 
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.sql.push_str(text);
         self

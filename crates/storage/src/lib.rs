@@ -173,6 +173,13 @@ impl Store {
     pub async fn migrate_up(&self) -> Result<usize, StorageError> {
         let pending = Migrator::get_pending_migrations(&self.db).await?.len();
         Migrator::up(&self.db, None).await?;
+        if pending > 0 {
+            // Products stored before search existed get their documents now: they are
+            // built in Rust, so no SQL migration can write them.
+            self.index_unindexed()
+                .await
+                .map_err(|e| StorageError::Search(e.to_string()))?;
+        }
         Ok(pending)
     }
 

@@ -32,6 +32,9 @@ pub(crate) struct Plans {
     refreshing: AtomicBool,
     /// Each recently listing owner's count of drafts, under the same rule.
     drafts: Mutex<HashMap<i64, (Instant, u64)>>,
+    /// Each recently read filtered listing's count (by its scope and filter), under the
+    /// same rule: its pages then count it once, not once each.
+    filtered: Mutex<HashMap<String, (Instant, u64)>>,
     /// Where deep pages start, under the same rule (see [`Anchor`]).
     anchors: Mutex<BTreeMap<AnchorAt, Anchor>>,
     /// Index entries the listings have stepped over to reach their pages.
@@ -135,6 +138,23 @@ impl Plans {
         }
     }
 
+    pub(crate) fn filtered_count(&self, key: &str) -> Option<u64> {
+        let guard = self.filtered.lock().ok()?;
+        guard
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
+            .map(|(_, n)| *n)
+    }
+
+    pub(crate) fn put_filtered_count(&self, key: String, count: u64) {
+        if let Ok(mut guard) = self.filtered.lock() {
+            if guard.len() >= DRAFT_COUNTS_KEPT {
+                guard.clear();
+            }
+            guard.insert(key, (Instant::now(), count));
+        }
+    }
+
     /// The nearest anchor at or before `position` that still holds, with its position.
     pub(crate) fn anchor(
         &self,
@@ -176,6 +196,9 @@ impl Plans {
             guard.clear();
         }
         if let Ok(mut guard) = self.anchors.lock() {
+            guard.clear();
+        }
+        if let Ok(mut guard) = self.filtered.lock() {
             guard.clear();
         }
         if let Ok(mut guard) = self.value.lock() {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use catalog_domain::services::admin::{AdminService, Membership};
 use catalog_domain::services::demo::{DEMO_PASSWORD, DemoDataService};
+use catalog_domain::services::products::ProductsService;
 use clap::{Parser, Subcommand};
 
 use crate::app;
@@ -54,12 +55,28 @@ enum Command {
         #[command(subcommand)]
         action: CategoryAction,
     },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        action: SearchAction,
+    },
     /// Fill the database with realistic sample data.
     DemoData {
         #[arg(long, default_value_t = 10)]
         users: u32,
         #[arg(long, default_value_t = 100)]
         products: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchAction {
+    /// Write every product's search document again (after a change of the stemmers,
+    /// or to repair the index); searches keep working meanwhile.
+    Reindex {
+        /// Products written in one transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch: u64,
     },
 }
 
@@ -296,9 +313,11 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
         },
         Command::DemoData { users, products } => {
             let started = std::time::Instant::now();
+            let bar = Progress::new("adding products");
             let summary = DemoDataService::new(ports.for_demo())
-                .generate(users, products)
+                .generate(users, products, &mut |done, total| bar.set(done, total))
                 .await?;
+            bar.finish();
             store.refresh_statistics().await?;
             writeln!(
                 out,
@@ -311,7 +330,56 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 writeln!(out, "for example: {first}")?;
             }
         }
+        Command::Search {
+            action: SearchAction::Reindex { batch },
+        } => {
+            let started = std::time::Instant::now();
+            let products = ProductsService::new(ports.for_products(), settings.public_browsing);
+            let bar = Progress::new("reindexing");
+            let written = products
+                .reindex_search(batch.max(1), &mut |done, total| bar.set(done, total))
+                .await?;
+            bar.finish();
+            writeln!(
+                out,
+                "reindexed {written} product(s) in {:.1?}",
+                started.elapsed()
+            )?;
+        }
         Command::Serve | Command::Migrate { .. } => unreachable!("handled by Cli::run"),
     }
     Ok(())
+}
+
+/// A progress bar on a terminal; nothing elsewhere (the command prints one summary
+/// line when it ends).
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(what: &'static str) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({eta} left)")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(what);
+        Self(Some(bar))
+    }
+
+    fn set(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -38,6 +38,20 @@ pub fn json_key(input: Input) -> &'static str {
         Input::Versions => "versions",
         Input::VersionNumber => "number",
         Input::IsCurrent => "is_current",
+        Input::MinPrice => "min_price",
+        Input::MaxPrice => "max_price",
+        Input::Mine => "mine",
+        Input::Status => "status",
+        Input::Sort => "sort",
+    }
+}
+
+/// The name of `input` as a listing's query parameter (`/products?category=3`), on
+/// pages and in the API alike.
+pub fn param_name(input: Input) -> &'static str {
+    match input {
+        Input::Category => "category",
+        other => json_key(other),
     }
 }
 
@@ -58,6 +72,11 @@ impl Messages {
     /// The domain's errors as an API body names them, in the request's language.
     pub fn json(errors: &FieldErrors) -> Self {
         Self::named(errors, json_key, i18n::current())
+    }
+
+    /// The domain's errors as a listing's query parameters name them.
+    pub fn params(errors: &FieldErrors, lang: Lang) -> Self {
+        Self::named(errors, param_name, lang)
     }
 
     fn named(errors: &FieldErrors, name: fn(Input) -> &'static str, lang: Lang) -> Self {
@@ -134,6 +153,11 @@ mod tests {
             Input::Versions,
             Input::VersionNumber,
             Input::IsCurrent,
+            Input::MinPrice,
+            Input::MaxPrice,
+            Input::Mine,
+            Input::Status,
+            Input::Sort,
         ];
         let forms: std::collections::BTreeSet<_> = all.iter().map(|i| form_name(*i)).collect();
         assert_eq!(forms.len(), all.len());

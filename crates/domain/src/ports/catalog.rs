@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use crate::access::ProductFacts;
+use crate::product::search::ProductFilter;
 use crate::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
     Version, VersionId, VersionsEdit,
@@ -26,6 +27,11 @@ pub trait CategoryRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn list(&self) -> Result<Vec<Category>, RepoError>;
+    /// Every category, ordered by name, with how many of its products `scope` shows.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn with_counts(&self, scope: ProductScope) -> Result<Vec<(Category, u64)>, RepoError>;
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
     async fn find_by_id(&self, id: CategoryId) -> Result<Option<Category>, RepoError>;
@@ -85,6 +91,45 @@ pub trait ProductRepository: Send + Sync {
         scope: ProductScope,
         page: PageRequest,
     ) -> Result<Page<(Product, Vec<Version>)>, RepoError>;
+    /// A page of what `scope` shows narrowed by `filter` (a search by words when it has
+    /// them), in the filter's order; ties are broken by id, so that every database
+    /// gives the same page. A search counts and ranks a bounded number of matches.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn search(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError>;
+    /// As [`ProductRepository::search`], each product with its versions.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn search_with_versions(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError>;
+    /// How many products there are, visible or not.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn count_all(&self) -> Result<u64, RepoError>;
+    /// Writes the search documents of up to `batch` products after `after` (by id)
+    /// again, in one transaction; returns the last id written and how many were.
+    /// Past the last product it removes what is left of removed products and returns
+    /// `None`.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Corrupt`].
+    async fn reindex(
+        &self,
+        after: ProductId,
+        batch: u64,
+    ) -> Result<Option<(ProductId, u64)>, RepoError>;
     /// Writes the fields the update names (and no other), moving the product to its
     /// next revision, if the product is still at `update.revision`.
     ///

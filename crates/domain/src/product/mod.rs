@@ -1,6 +1,7 @@
 //! Products, their categories and versions.
 
 mod money;
+pub mod search;
 
 use std::fmt;
 

@@ -46,6 +46,111 @@ const NOUNS: [&str; 10] = [
     "Guitar",
 ];
 
+/// What descriptions are made of: each names six, so that each word is in about one
+/// product of sixteen (searches for common words have realistic work to do).
+const FEATURES: [&str; 100] = [
+    "amber",
+    "azure",
+    "beige",
+    "black",
+    "bronze",
+    "brown",
+    "coral",
+    "cream",
+    "crimson",
+    "golden",
+    "green",
+    "grey",
+    "indigo",
+    "ivory",
+    "khaki",
+    "lilac",
+    "maroon",
+    "mint",
+    "navy",
+    "olive",
+    "orange",
+    "pink",
+    "plum",
+    "purple",
+    "red",
+    "rose",
+    "ruby",
+    "silver",
+    "teal",
+    "violet",
+    "white",
+    "yellow",
+    "bamboo",
+    "birch",
+    "canvas",
+    "carbon",
+    "ceramic",
+    "copper",
+    "cork",
+    "cotton",
+    "denim",
+    "felt",
+    "glass",
+    "granite",
+    "hemp",
+    "leather",
+    "linen",
+    "marble",
+    "nylon",
+    "oak",
+    "paper",
+    "pine",
+    "porcelain",
+    "rattan",
+    "rubber",
+    "satin",
+    "silk",
+    "slate",
+    "steel",
+    "stone",
+    "suede",
+    "teak",
+    "tin",
+    "velvet",
+    "walnut",
+    "wicker",
+    "wool",
+    "zinc",
+    "durable",
+    "elegant",
+    "foldable",
+    "gentle",
+    "glossy",
+    "heavy",
+    "light",
+    "matte",
+    "modern",
+    "padded",
+    "polished",
+    "retro",
+    "rustic",
+    "sleek",
+    "slim",
+    "soft",
+    "sturdy",
+    "tiny",
+    "huge",
+    "washable",
+    "waterproof",
+    "warm",
+    "cool",
+    "bright",
+    "classic",
+    "simple",
+    "striped",
+    "dotted",
+    "quilted",
+    "woven",
+    "carved",
+    "painted",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoDataError {
     #[error(transparent)]
@@ -99,7 +204,12 @@ impl DemoDataService {
     ///
     /// # Errors
     /// [`DemoDataError`] when the database fails.
-    pub async fn generate(&self, users: u32, products: u64) -> Result<DemoSummary, DemoDataError> {
+    pub async fn generate(
+        &self,
+        users: u32,
+        products: u64,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<DemoSummary, DemoDataError> {
         let now = self.ports.clock.now();
         let mut rng = SplitMix(now.timestamp_micros() as u64);
         let categories = self.ensure_categories().await?;
@@ -114,10 +224,12 @@ impl DemoDataService {
                     .products
                     .insert_many(std::mem::take(&mut batch))
                     .await?;
+                progress(stored, products);
             }
         }
         if !batch.is_empty() {
             stored += self.ports.products.insert_many(batch).await?;
+            progress(stored, products);
         }
         Ok(DemoSummary {
             users: owners.into_iter().map(|(_, email)| email).collect(),
@@ -208,9 +320,14 @@ impl DemoDataService {
         let category = categories[(rng.next() % categories.len() as u64) as usize];
         // Oldest first, a minute apart, so the newest-first listing has a clear order.
         let age = chrono::Duration::minutes((total - i) as i64);
+        let mut features = [""; 6];
+        for feature in &mut features {
+            *feature = rng.pick(&FEATURES);
+        }
+        let [a, b, c, d, e, f] = features;
         Ok(NewProduct {
             description: Description::parse(&format!(
-                "{name} — sample product generated for trying the catalog."
+                "{name}: {a}, {b} and {c}; {d}, {e}, {f}. A sample product."
             ))
             .map_err(invalid)?,
             name: ProductName::parse(&name).map_err(invalid)?,

@@ -3,6 +3,7 @@
 site-name = Catalog
 site-tagline = Catalog — products and the people who make them.
 nav-main = Main
+nav-categories = Categories
 nav-products = Products
 nav-new-product = New product
 nav-profile = Profile
@@ -130,6 +131,37 @@ products-pages = Pages
 products-previous = Previous
 products-next = Next
 products-page-of = Page { $page } of { $pages }
+products-search = Search products
+products-search-label = Words to look for
+products-search-help = All words must appear. Put a phrase in quotes; put a minus before a word to leave it out.
+products-search-submit = Search
+products-filters = Filters
+products-filter-category = Category
+products-filter-any-category = All categories
+products-filter-min-price = Lowest price
+products-filter-max-price = Highest price
+products-filter-mine = Only my products, drafts included
+products-filter-status = State
+products-filter-any-status = Any state
+products-filter-published = Published
+products-filter-unpublished = Unpublished
+products-filter-locked = Unpublished by a moderator
+products-sort = Order
+products-sort-new = Newest first
+products-sort-relevance = Best match first
+products-sort-price = Cheapest first
+products-sort-price-descending = Dearest first
+products-sort-name = By name
+products-filters-clear = Clear the filters
+products-found = { $count ->
+    [one] { $count } product found.
+   *[other] { $count } products found.
+  }
+products-no-match = No product matches. Try fewer words or other filters.
+products-in-category = Products in { $category }
+categories-title = Categories
+categories-heading = Categories
+categories-empty = There are no categories yet.
 product-unpublished = Unpublished
 product-unpublished-by-moderator = Unpublished by a moderator
 product-all = ← All products

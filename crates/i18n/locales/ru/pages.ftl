@@ -3,6 +3,7 @@
 site-name = Каталог
 site-tagline = Каталог — товары и люди, которые их делают.
 nav-main = Основное меню
+nav-categories = Категории
 nav-products = Товары
 nav-new-product = Новый товар
 nav-profile = Профиль
@@ -132,6 +133,38 @@ products-pages = Страницы
 products-previous = Назад
 products-next = Вперёд
 products-page-of = Страница { $page } из { $pages }
+products-search = Поиск товаров
+products-search-label = Что искать
+products-search-help = Найдутся товары со всеми словами. Фразу возьмите в кавычки, а перед словом, которого не должно быть, поставьте минус.
+products-search-submit = Найти
+products-filters = Фильтры
+products-filter-category = Категория
+products-filter-any-category = Все категории
+products-filter-min-price = Цена от
+products-filter-max-price = Цена до
+products-filter-mine = Только мои товары, включая черновики
+products-filter-status = Состояние
+products-filter-any-status = Любое состояние
+products-filter-published = Опубликован
+products-filter-unpublished = Снят с публикации
+products-filter-locked = Снят с публикации модератором
+products-sort = Порядок
+products-sort-new = Сначала новые
+products-sort-relevance = Сначала самые подходящие
+products-sort-price = Сначала дешёвые
+products-sort-price-descending = Сначала дорогие
+products-sort-name = По названию
+products-filters-clear = Сбросить фильтры
+products-found = { $count ->
+    [one] Найден { $count } товар.
+    [few] Найдено { $count } товара.
+   *[many] Найдено { $count } товаров.
+  }
+products-no-match = Ничего не нашлось. Попробуйте меньше слов или другие фильтры.
+products-in-category = Товары в категории «{ $category }»
+categories-title = Категории
+categories-heading = Категории
+categories-empty = Категорий пока нет.
 product-unpublished = Снят с публикации
 product-unpublished-by-moderator = Снят с публикации модератором
 product-all = ← Все товары

@@ -8,6 +8,7 @@ use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{
     CategoryRepository, ProductRepository, ProductScope, RepoError, VersionRepository,
 };
+use catalog_domain::product::search::ProductFilter;
 use catalog_domain::product::{
     Category, CategoryId, NewCategory, NewProduct, NewVersion, Product, ProductId, ProductUpdate,
     Version, VersionId, VersionsEdit,
@@ -24,8 +25,26 @@ impl CategoryRepository for Kept {
             .await
     }
 
+    /// Kept: every list page's filter reads it.
     async fn list(&self) -> Result<Vec<Category>, RepoError> {
-        CategoryRepository::list(&self.store).await
+        self.read(
+            |m| &m.categories,
+            (),
+            (always, always),
+            || CategoryRepository::list(&self.store),
+        )
+        .await
+    }
+
+    /// Kept: the categories page and the list's filter read it.
+    async fn with_counts(&self, scope: ProductScope) -> Result<Vec<(Category, u64)>, RepoError> {
+        self.read(
+            |m| &m.category_counts,
+            scope_key(scope),
+            (always, always),
+            || self.store.with_counts(scope),
+        )
+        .await
     }
 
     async fn find_by_id(&self, id: CategoryId) -> Result<Option<Category>, RepoError> {
@@ -116,6 +135,71 @@ impl ProductRepository for Kept {
             },
         )
         .await
+    }
+
+    /// Kept for a filtered listing (a category's page, another order), planned with the
+    /// counts this layer remembers; a search by words is read every time: the words
+    /// people type are too many to keep.
+    async fn search(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError> {
+        let read = || async {
+            let found = self
+                .store
+                .search_planned((scope, &filter, page), false, &self.plans)
+                .await?;
+            Ok(crate::products::without_versions(found))
+        };
+        if filter.text.is_some() {
+            return read().await;
+        }
+        let key = (
+            scope_key(scope),
+            filter.clone(),
+            page.page(),
+            page.per_page(),
+        );
+        self.read(|m| &m.filtered, key, (always, always), read)
+            .await
+    }
+
+    /// As [`ProductRepository::search`].
+    async fn search_with_versions(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        let read = || {
+            self.store
+                .search_planned((scope, &filter, page), true, &self.plans)
+        };
+        if filter.text.is_some() {
+            return read().await;
+        }
+        let key = (
+            scope_key(scope),
+            filter.clone(),
+            page.page(),
+            page.per_page(),
+        );
+        self.read(|m| &m.filtered_with_versions, key, (always, always), read)
+            .await
+    }
+
+    async fn count_all(&self) -> Result<u64, RepoError> {
+        self.store.count_all().await
+    }
+
+    async fn reindex(
+        &self,
+        after: ProductId,
+        batch: u64,
+    ) -> Result<Option<(ProductId, u64)>, RepoError> {
+        self.write(self.store.reindex(after, batch)).await
     }
 
     async fn update(&self, id: ProductId, update: ProductUpdate) -> Result<Product, RepoError> {

@@ -41,6 +41,8 @@ use std::time::{Duration, Instant};
 use catalog_domain::Page;
 use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{SessionRecord, UserWithPermissions};
+use catalog_domain::product::Category;
+use catalog_domain::product::search::ProductFilter;
 use catalog_domain::product::{Product, Version};
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
 
@@ -76,6 +78,10 @@ const REOPEN_AFTER: Duration = Duration::from_secs(1);
 /// A listing's key: the scope (kind and owner), the page and its size.
 pub(crate) type PageKey = ((u8, i64), u64, u64);
 
+/// A filtered listing's key: the scope, the filter (never one with words: searches are
+/// not kept), the page and its size.
+pub(crate) type FilteredKey = ((u8, i64), ProductFilter, u64, u64);
+
 /// The kept answers, each map bounded (see [`Answers`]).
 #[derive(Debug, Default)]
 pub(crate) struct Memory {
@@ -89,6 +95,12 @@ pub(crate) struct Memory {
     pub(crate) products: Answers<i64, Option<(Product, Vec<Version>)>, 2048>,
     pub(crate) pages: Answers<PageKey, Page<Product>, 64>,
     pub(crate) pages_with_versions: Answers<PageKey, Page<(Product, Vec<Version>)>, 64>,
+    pub(crate) filtered: Answers<FilteredKey, Page<Product>, 64>,
+    /// The categories, as every list page's filter shows them.
+    pub(crate) categories: Answers<(), Vec<Category>, 1>,
+    /// The categories with their counts, by scope.
+    pub(crate) category_counts: Answers<(u8, i64), Vec<(Category, u64)>, 256>,
+    pub(crate) filtered_with_versions: Answers<FilteredKey, Page<(Product, Vec<Version>)>, 64>,
     /// Whose product an image key is, for the check before an image is served.
     pub(crate) images: Answers<String, Option<ProductFacts>, 4096>,
     /// Notices heard, and times the listening connection was lost (for the tests).

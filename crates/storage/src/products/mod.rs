@@ -3,13 +3,16 @@
 //! [`crate::plans`], kept by the kept layer.
 
 mod categories;
+pub(crate) mod finding;
 pub(crate) mod listing;
 pub(crate) mod rows;
+pub(crate) mod search_index;
 mod versions;
 
 use async_trait::async_trait;
 use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{ProductRepository, ProductScope, RepoError};
+use catalog_domain::product::search::{ProductFilter, SearchDocument};
 use catalog_domain::product::{
     NewProduct, Product, ProductId, ProductUpdate, Version, VersionsEdit,
 };
@@ -54,6 +57,38 @@ impl Store {
         })
         .await
     }
+
+    /// A page of a filtered listing or a search, planned with what `plans` remembers.
+    pub(crate) async fn search_planned(
+        &self,
+        (scope, filter, page): (ProductScope, &ProductFilter, PageRequest),
+        versions: bool,
+        plans: &Plans,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        let found = self
+            .find_page((scope, filter, page), versions, plans)
+            .await?;
+        Ok(Page {
+            items: found
+                .items
+                .into_iter()
+                .map(|(row, versions)| Ok((row.into_product()?, versions)))
+                .collect::<Result<_, RepoError>>()?,
+            page: found.page,
+            per_page: found.per_page,
+            total: found.total,
+        })
+    }
+}
+
+/// Drops the versions of a page read without them.
+pub(crate) fn without_versions(page: Page<(Product, Vec<Version>)>) -> Page<Product> {
+    Page {
+        items: page.items.into_iter().map(|(product, _)| product).collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }
 }
 
 fn active(p: &NewProduct) -> product::ActiveModel {
@@ -78,10 +113,15 @@ fn active(p: &NewProduct) -> product::ActiveModel {
 #[async_trait]
 impl ProductRepository for Store {
     async fn insert(&self, new: NewProduct) -> Result<Product, RepoError> {
-        let row = active(&new).insert(self.conn()).await.map_err(db)?;
-        find_product(self.conn(), ProductId(row.id))
+        let document = SearchDocument::of(new.name.as_str(), new.description.as_str());
+        let txn = self.conn().begin().await.map_err(db)?;
+        let row = active(&new).insert(&txn).await.map_err(db)?;
+        search_index::write_documents(&txn, &[(row.id, document)]).await?;
+        let product = find_product(&txn, ProductId(row.id))
             .await?
-            .ok_or(RepoError::NotFound)
+            .ok_or(RepoError::NotFound)?;
+        txn.commit().await.map_err(db)?;
+        Ok(product)
     }
 
     async fn insert_many(&self, products: Vec<NewProduct>) -> Result<u64, RepoError> {
@@ -89,14 +129,75 @@ impl ProductRepository for Store {
         let mut count = 0;
         // 10 columns a row: 1 000 rows stay well under SQLite's parameter limit.
         for chunk in products.chunks(1000) {
-            product::Entity::insert_many(chunk.iter().map(active))
-                .exec_without_returning(&txn)
+            let mut ids = product::Entity::insert_many(chunk.iter().map(active))
+                .exec_with_returning_keys(&txn)
                 .await
                 .map_err(db)?;
+            // One statement numbers its rows in the order of its values (whatever
+            // order RETURNING lists them in), on both databases.
+            ids.sort_unstable();
+            if ids.len() != chunk.len() {
+                return Err(RepoError::Corrupt(format!(
+                    "{} ids returned for {} products",
+                    ids.len(),
+                    chunk.len()
+                )));
+            }
+            let documents: Vec<(i64, SearchDocument)> = ids
+                .into_iter()
+                .zip(chunk)
+                .map(|(id, p)| {
+                    (
+                        id,
+                        SearchDocument::of(p.name.as_str(), p.description.as_str()),
+                    )
+                })
+                .collect();
+            search_index::write_documents(&txn, &documents).await?;
             count += chunk.len() as u64;
         }
         txn.commit().await.map_err(db)?;
         Ok(count)
+    }
+
+    async fn search(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError> {
+        let found = self
+            .search_planned((scope, &filter, page), false, &Plans::default())
+            .await?;
+        Ok(without_versions(found))
+    }
+
+    async fn search_with_versions(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        self.search_planned((scope, &filter, page), true, &Plans::default())
+            .await
+    }
+
+    async fn count_all(&self) -> Result<u64, RepoError> {
+        product::Entity::find().count(self.conn()).await.map_err(db)
+    }
+
+    async fn reindex(
+        &self,
+        after: ProductId,
+        batch: u64,
+    ) -> Result<Option<(ProductId, u64)>, RepoError> {
+        match self.reindex_after(after.0, batch).await? {
+            Some((last, written)) => Ok(Some((ProductId(last), written))),
+            None => {
+                self.sweep_search_terms().await?;
+                Ok(None)
+            }
+        }
     }
 
     async fn image_owner(&self, key: &str) -> Result<Option<ProductFacts>, RepoError> {
@@ -139,10 +240,11 @@ impl ProductRepository for Store {
     }
 
     async fn update(&self, id: ProductId, u: ProductUpdate) -> Result<Product, RepoError> {
-        write_product(self.conn(), id, u, None).await?;
-        find_product(self.conn(), id)
-            .await?
-            .ok_or(RepoError::NotFound)
+        let txn = self.conn().begin().await.map_err(db)?;
+        write_product(&txn, id, u, None).await?;
+        let product = find_product(&txn, id).await?.ok_or(RepoError::NotFound)?;
+        txn.commit().await.map_err(db)?;
+        Ok(product)
     }
 
     async fn edit(
@@ -181,14 +283,17 @@ impl ProductRepository for Store {
     }
 
     async fn delete(&self, id: ProductId) -> Result<(), RepoError> {
+        let txn = self.conn().begin().await.map_err(db)?;
+        search_index::forget_documents(&txn, &[id.0]).await?;
         // Versions go with the product (ON DELETE CASCADE).
         let result = product::Entity::delete_by_id(id.0)
-            .exec(self.conn())
+            .exec(&txn)
             .await
             .map_err(db)?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        txn.commit().await.map_err(db)?;
         Ok(())
     }
 }
@@ -252,6 +357,11 @@ async fn write_product<C: ConnectionTrait>(
         } else {
             RepoError::NotFound
         });
+    }
+    // The words a product is found by change with its name and description, in the
+    // same transaction.
+    if u.name.is_some() || u.description.is_some() {
+        search_index::rewrite_documents(conn, &[id.0]).await?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use catalog_domain::access::ProductFacts;
 use catalog_domain::ports::{ProductRepository, ProductScope, RepoError};
+use catalog_domain::product::search::ProductFilter;
 use catalog_domain::product::{
     NewProduct, Product, ProductId, ProductUpdate, Version, VersionsEdit,
 };
@@ -95,6 +96,36 @@ impl ProductRepository for Interleaved {
         page: PageRequest,
     ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
         self.inner.list_with_versions(scope, page).await
+    }
+
+    async fn search(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError> {
+        self.inner.search(scope, filter, page).await
+    }
+
+    async fn search_with_versions(
+        &self,
+        scope: ProductScope,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<(Product, Vec<Version>)>, RepoError> {
+        self.inner.search_with_versions(scope, filter, page).await
+    }
+
+    async fn count_all(&self) -> Result<u64, RepoError> {
+        self.inner.count_all().await
+    }
+
+    async fn reindex(
+        &self,
+        after: ProductId,
+        batch: u64,
+    ) -> Result<Option<(ProductId, u64)>, RepoError> {
+        self.inner.reindex(after, batch).await
     }
 
     async fn update(&self, id: ProductId, update: ProductUpdate) -> Result<Product, RepoError> {

@@ -7,9 +7,10 @@ use crate::access::{
 };
 use crate::fields::{FieldErrors, Input, Message};
 use crate::ports::{ProductScope, RepoError};
+use crate::product::search::ProductFilter;
 use crate::product::{
-    CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName, ProductPatch,
-    ProductUpdate, Version,
+    Category, CategoryId, Description, Money, NewProduct, Product, ProductId, ProductName,
+    ProductPatch, ProductUpdate, Version,
 };
 use crate::{Page, PageRequest};
 
@@ -182,6 +183,89 @@ impl ProductsService {
             per_page: products.per_page,
             total: products.total,
         })
+    }
+
+    /// A page of the products the viewer may see narrowed by `filter` (and searched by
+    /// its words), in its order. The plain filter reads the plain listing.
+    ///
+    /// # Errors
+    /// [`ListError::LoginRequired`] for anonymous visitors without public browsing.
+    pub async fn find(
+        &self,
+        viewer: Option<&Actor>,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, ListError> {
+        let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
+        if filter.is_plain() {
+            return Ok(self.ports.products.list(scope, page).await?);
+        }
+        Ok(self.ports.products.search(scope, filter, page).await?)
+    }
+
+    /// As [`ProductsService::find`], each product with its versions.
+    ///
+    /// # Errors
+    /// As [`ProductsService::list`].
+    pub async fn find_detailed(
+        &self,
+        viewer: Option<&Actor>,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProductDetail>, ListError> {
+        if filter.is_plain() {
+            return self.list_detailed(viewer, page).await;
+        }
+        let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
+        let products = self
+            .ports
+            .products
+            .search_with_versions(scope, filter, page)
+            .await?;
+        Ok(Page {
+            items: products
+                .items
+                .into_iter()
+                .map(|(product, versions)| ProductDetail { product, versions })
+                .collect(),
+            page: products.page,
+            per_page: products.per_page,
+            total: products.total,
+        })
+    }
+
+    /// Every category with the number of its products the viewer may see.
+    ///
+    /// # Errors
+    /// As [`ProductsService::list`].
+    pub async fn categories_with_counts(
+        &self,
+        viewer: Option<&Actor>,
+    ) -> Result<Vec<(Category, u64)>, ListError> {
+        let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
+        Ok(self.ports.categories.with_counts(scope).await?)
+    }
+
+    /// Writes every product's search document again, `batch` products a transaction,
+    /// telling `progress` how many of how many are done; returns how many were written.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the database fails (what was written stays written).
+    pub async fn reindex_search(
+        &self,
+        batch: u64,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<u64, RepoError> {
+        let total = self.ports.products.count_all().await?;
+        let mut after = ProductId(0);
+        let mut done = 0;
+        progress(0, total);
+        while let Some((last, written)) = self.ports.products.reindex(after, batch).await? {
+            after = last;
+            done += written;
+            progress(done, total.max(done));
+        }
+        Ok(done)
     }
 
     /// A product the viewer may see.

@@ -17,11 +17,13 @@ use catalog_domain::PageRequest;
 use catalog_domain::access::{Actor, Field};
 use catalog_domain::fields::Message;
 use catalog_domain::product::ProductId;
-use catalog_domain::services::products::{ChangeError, ProductDetail, ProductInput};
+use catalog_domain::product::search::{FilterInput, ProductFilter};
+use catalog_domain::services::products::{ChangeError, ListError, ProductDetail, ProductInput};
 
 use crate::api::body::{Body, JsonObject};
 use crate::api::problem::Problem;
 use crate::api::{ApiUser, MaybeApiUser};
+use crate::i18n;
 use crate::names::Messages;
 use crate::state::AppState;
 
@@ -115,10 +117,18 @@ impl Fields {
     }
 }
 
-/// List the products the caller may see, newest first.
+/// List the products the caller may see: newest first, or searched, narrowed and
+/// ordered by the parameters.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", security(("bearer" = []), ()),
     params(("page" = Option<u64>, Query, minimum = 1, description = "From 1; past the end gives empty items"),
-           ("per_page" = Option<u64>, Query, minimum = 1, description = "Default 20, capped at 100")),
+           ("per_page" = Option<u64>, Query, minimum = 1, description = "Default 20, capped at 100"),
+           ("q" = Option<String>, Query, max_length = 200, description = "Words to find in the name or description (all must match, in Russian or English, any form of the word); a \"quoted phrase\" must appear as written; -word leaves out products with the word. A search ranks at most 1000 matches."),
+           ("category" = Option<i64>, Query, minimum = 1, description = "Only products of this category"),
+           ("min_price" = Option<String>, Query, description = "Only products at this price or above, as a decimal string such as \"9.99\""),
+           ("max_price" = Option<String>, Query, description = "Only products at this price or below"),
+           ("mine" = Option<String>, Query, description = "1: only the caller's own products, drafts included"),
+           ("status" = Option<String>, Query, description = "published, unpublished or locked (unpublished by a moderator); never shows what the caller may not see"),
+           ("sort" = Option<String>, Query, description = "new (the default without q), relevance (the default with q), price, -price or name")),
     responses((status = 200, body = ProductPage), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -130,9 +140,33 @@ pub async fn list(
     let request = PageRequest::new(page, per_page)
         .ok_or_else(|| Problem::field("page", Message::new("api-positive-integer")))?;
     let actor = user.0.as_ref().map(|user| user.actor.clone());
+    if actor.is_none() && !state.settings.public_browsing {
+        return Err(ListError::LoginRequired.into());
+    }
+    let raw = |name: &str| param(query.as_deref(), name);
+    let (q, category, min_price, max_price, mine, status, sort) = (
+        raw("q"),
+        raw("category"),
+        raw("min_price"),
+        raw("max_price"),
+        raw("mine"),
+        raw("status"),
+        raw("sort"),
+    );
+    let input = FilterInput {
+        q: q.as_deref(),
+        category: category.as_deref(),
+        min_price: min_price.as_deref(),
+        max_price: max_price.as_deref(),
+        mine: mine.as_deref(),
+        status: status.as_deref(),
+        sort: sort.as_deref(),
+    };
+    let filter = ProductFilter::parse(input, actor.as_ref().map(Actor::user_id))
+        .map_err(|errors| Problem::validation(&Messages::params(&errors, i18n::current())))?;
     let found = state
         .products
-        .list_detailed(actor.as_ref(), request)
+        .find_detailed(actor.as_ref(), filter, request)
         .await?;
     let json = super::product_json::page(public_base(&state), actor.as_ref(), &found);
     Ok((
@@ -143,6 +177,13 @@ pub async fn list(
         json,
     )
         .into_response())
+}
+
+/// The first value of the query parameter `name`.
+fn param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Create a product owned by the caller.

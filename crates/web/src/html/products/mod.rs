@@ -12,13 +12,14 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
 use crate::state::AppState;
-use browse::{detail, list};
+use browse::{categories, detail, list};
 use deleting::{delete, delete_form};
 use editing::{create, edit, edit_form, new_form};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/products", get(list))
+        .route("/categories", get(categories))
         .route(
             "/products/new",
             get(new_form)
