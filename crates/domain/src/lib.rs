@@ -9,6 +9,7 @@
 pub mod access;
 pub mod fields;
 pub mod mail;
+pub mod media;
 mod messages;
 pub mod ports;
 pub mod product;

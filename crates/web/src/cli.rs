@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         action: CategoryAction,
     },
+    /// Stored images.
+    Media {
+        #[command(subcommand)]
+        action: MediaAction,
+    },
     /// The search index.
     Search {
         #[command(subcommand)]
@@ -67,6 +72,13 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         products: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaAction {
+    /// Make the resized variants of images stored before they existed (new uploads get
+    /// them at once); images that have them are left alone.
+    Thumbnails,
 }
 
 #[derive(Debug, Subcommand)]
@@ -329,6 +341,24 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
             if let Some(first) = summary.users.first() {
                 writeln!(out, "for example: {first}")?;
             }
+        }
+        Command::Media {
+            action: MediaAction::Thumbnails,
+        } => {
+            let started = std::time::Instant::now();
+            let bar = Progress::new("making thumbnails");
+            let summary = admin
+                .make_thumbnails(&mut |done, total| bar.set(done, total))
+                .await?;
+            bar.finish();
+            writeln!(
+                out,
+                "made the variants of {} image(s), {} had them, {} not acceptable images left as they are, in {:.1?}",
+                summary.made,
+                summary.present,
+                summary.refused,
+                started.elapsed()
+            )?;
         }
         Command::Search {
             action: SearchAction::Reindex { batch },

@@ -479,9 +479,19 @@ db_test!(
         let page = app.page(&client, "/users/profile").await.1;
         let start = page.find("src=\"/media/avatars/").unwrap() + 5;
         let url = &page[start..start + page[start..].find('"').unwrap()];
+        // The header shows the small square variant; the original is served too.
         let served = client.get(app.url(url)).send().await.unwrap();
-        assert_eq!(served.headers()["content-type"], "image/png");
+        assert_eq!(served.headers()["content-type"], "image/jpeg");
         assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+        let shown = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+        assert_eq!((shown.width(), shown.height()), (96, 96));
+        assert!(
+            page.contains(&url.replace("-96.jpg", "-192.jpg")),
+            "and the larger one"
+        );
+        let original = url.replace("-96.jpg", ".png");
+        let served = client.get(app.url(&original)).send().await.unwrap();
+        assert_eq!(served.headers()["content-type"], "image/png");
         assert!(image::load_from_memory(&served.bytes().await.unwrap()).is_ok());
 
         let r = save(fields("", ""), Some(b"GIF89a but not really".to_vec())).await;

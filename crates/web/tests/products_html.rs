@@ -189,11 +189,17 @@ db_test!(the_creator_owns_a_product_whatever_the_form_says, |db| {
     assert!(html.contains(A), "owner shown");
     assert!(!html.contains(B));
     assert!(html.contains("199.99"));
-    // The image is served from /media with its type and nosniff.
+    // The image is served from /media with its type and nosniff: the page shows the
+    // large variant and links the original.
     let start = html.find("src=\"/media/").unwrap() + 5;
     let end = start + html[start..].find('"').unwrap();
+    assert!(html[start..end].ends_with("-768.jpg"));
     let r = a.get(w.app.url(&html[start..end])).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let start = html.find("href=\"/media/").unwrap() + 6;
+    let end = start + html[start..].find('"').unwrap();
+    let r = a.get(w.app.url(&html[start..end])).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let owners = count(

@@ -134,7 +134,8 @@ pub struct StoredMedia {
 }
 
 /// Where avatars and product images live. `save_image` decodes, checks and re-encodes the
-/// image and stores it under a fresh random key.
+/// image and stores it under a fresh random key, with its resized variants
+/// ([`crate::media::Variant`]) beside it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait MediaStore: Send + Sync {
@@ -145,9 +146,21 @@ pub trait MediaStore: Send + Sync {
     /// # Errors
     /// [`MediaError::NotFound`] or [`MediaError::Io`].
     async fn open(&self, key: &str) -> Result<StoredMedia, MediaError>;
-    /// Deleting a missing file is not an error.
+    /// Deletes the image and its variants; deleting a missing file is not an error.
     ///
     /// # Errors
     /// [`MediaError::Io`].
     async fn delete(&self, key: &str) -> Result<(), MediaError>;
+    /// The keys of every stored original (variants left out), in no particular order.
+    ///
+    /// # Errors
+    /// [`MediaError::Io`].
+    async fn originals(&self) -> Result<Vec<String>, MediaError>;
+    /// Makes the variants the image under `key` lacks (an image stored before variants
+    /// existed); returns whether it made any.
+    ///
+    /// # Errors
+    /// [`MediaError::NotFound`], [`MediaError::Io`], or the decoding errors of
+    /// [`MediaStore::save_image`] for a stored file that is no longer an acceptable image.
+    async fn make_variants(&self, key: &str) -> Result<bool, MediaError>;
 }

@@ -98,6 +98,7 @@ service_ports!(
         groups: GroupRepository,
         categories: CategoryRepository,
         hasher: PasswordHasher,
+        media: MediaStore,
         clock: Clock,
     }
 );

@@ -162,6 +162,7 @@ products-in-category = Products in { $category }
 categories-title = Categories
 categories-heading = Categories
 categories-empty = There are no categories yet.
+product-image-original = Download the original image
 product-unpublished = Unpublished
 product-unpublished-by-moderator = Unpublished by a moderator
 product-all = ← All products

@@ -165,6 +165,7 @@ products-in-category = Товары в категории «{ $category }»
 categories-title = Категории
 categories-heading = Категории
 categories-empty = Категорий пока нет.
+product-image-original = Скачать исходное изображение
 product-unpublished = Снят с публикации
 product-unpublished-by-moderator = Снят с публикации модератором
 product-all = ← Все товары

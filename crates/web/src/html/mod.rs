@@ -27,7 +27,7 @@ use crate::error::WebError;
 use crate::i18n::{self, Lang};
 use crate::session;
 use crate::state::AppState;
-pub use crate::view::{UserView, media_url};
+pub use crate::view::{UserView, media_url, thumb_2x_url, thumb_url, variant_url};
 
 /// The signed-in user as pages see them, read afresh for every request.
 #[derive(Debug, Clone)]
@@ -176,7 +176,7 @@ impl Chrome {
             here,
             user: viewer.0.as_ref().map(|me| UserView {
                 email: me.user.email.to_string(),
-                avatar_url: me.user.avatar.as_deref().map(media_url),
+                avatar_url: me.user.avatar.as_deref().map(thumb_url),
             }),
             csrf: match &viewer.0 {
                 Some(_) => session::csrf_token(session, state.ports.random.as_ref()).await?,

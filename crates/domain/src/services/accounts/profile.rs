@@ -249,7 +249,22 @@ impl AccountsService {
     /// # Errors
     /// [`MediaError::NotFound`] for no such file, [`MediaError::Io`].
     pub async fn avatar(&self, key: &str) -> Result<crate::ports::StoredMedia, MediaError> {
-        self.ports.media.open(key).await
+        match (
+            self.ports.media.open(key).await,
+            crate::media::Variant::of_key(key),
+        ) {
+            // An avatar stored before variants existed stands in for its missing ones.
+            (Err(MediaError::NotFound), Some((_, candidates))) => {
+                for candidate in candidates {
+                    match self.ports.media.open(&candidate).await {
+                        Err(MediaError::NotFound) => continue,
+                        found => return found,
+                    }
+                }
+                Err(MediaError::NotFound)
+            }
+            (opened, _) => opened,
+        }
     }
 
     /// Deactivates the account and ends its sessions and API tokens.

@@ -2,7 +2,7 @@
 //! categories.
 
 use crate::access::GroupSummary;
-use crate::ports::{HashError, RepoError};
+use crate::ports::{HashError, MediaError, RepoError};
 use crate::product::{Category, CategoryName, Description, NewCategory, TextError};
 use crate::user::{
     Email, EmailError, NewUser, Password, PasswordContext, PasswordError, PersonName, User,
@@ -264,6 +264,46 @@ impl AdminService {
                 RepoError::NotFound => RemoveCategoryError::Unknown(name.to_owned()),
                 other => RemoveCategoryError::Unexpected(other),
             })
+    }
+}
+
+/// What `catalog media thumbnails` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThumbnailsSummary {
+    /// Images that got their variants now.
+    pub made: u64,
+    /// Images that had them already.
+    pub present: u64,
+    /// Stored files that are not acceptable images any more (left as they are).
+    pub refused: u64,
+}
+
+impl AdminService {
+    /// Makes the resized variants of every stored image that lacks them (images stored
+    /// before variants existed), telling `progress` how many of how many are done.
+    ///
+    /// # Errors
+    /// [`MediaError`] when the store fails (what was made stays made).
+    pub async fn make_thumbnails(
+        &self,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<ThumbnailsSummary, MediaError> {
+        let originals = self.ports.media.originals().await?;
+        let total = originals.len() as u64;
+        let mut summary = ThumbnailsSummary::default();
+        progress(0, total);
+        for (done, key) in originals.iter().enumerate() {
+            match self.ports.media.make_variants(key).await {
+                Ok(true) => summary.made += 1,
+                Ok(false) => summary.present += 1,
+                Err(e) if e.refuses_the_file() => summary.refused += 1,
+                // Removed meanwhile (its product was deleted).
+                Err(MediaError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+            progress(done as u64 + 1, total);
+        }
+        Ok(summary)
     }
 }
 

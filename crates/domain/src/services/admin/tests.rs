@@ -13,6 +13,7 @@ struct Mocks {
     groups: MockGroupRepository,
     categories: MockCategoryRepository,
     hasher: MockPasswordHasher,
+    media: MockMediaStore,
 }
 
 impl Mocks {
@@ -22,6 +23,7 @@ impl Mocks {
             groups: MockGroupRepository::new(),
             categories: MockCategoryRepository::new(),
             hasher: MockPasswordHasher::new(),
+            media: MockMediaStore::new(),
         }
     }
 
@@ -35,6 +37,7 @@ impl Mocks {
             groups: Arc::new(self.groups),
             categories: Arc::new(self.categories),
             hasher: Arc::new(self.hasher),
+            media: Arc::new(self.media),
             clock: Arc::new(clock),
         })
     }
@@ -199,4 +202,55 @@ async fn an_invalid_category_name_reaches_no_repository() {
         err,
         AddCategoryError::InvalidName(TextError::Required)
     ));
+}
+
+#[tokio::test]
+async fn thumbnails_are_made_where_missing_and_bad_files_are_counted_not_fatal() {
+    let mut m = Mocks::new();
+    m.media.expect_originals().times(1).returning(|| {
+        Ok(vec![
+            "products/aa.png".into(),
+            "products/bb.jpg".into(),
+            "avatars/cc.png".into(),
+            "products/dd.png".into(),
+        ])
+    });
+    m.media
+        .expect_make_variants()
+        .times(4)
+        .returning(|key| match key {
+            "products/aa.png" => Ok(true),
+            "products/bb.jpg" => Ok(false),
+            "avatars/cc.png" => Err(MediaError::NotAnImage),
+            _ => Err(MediaError::NotFound),
+        });
+    let mut seen = Vec::new();
+    let summary = m
+        .service()
+        .make_thumbnails(&mut |done, total| seen.push((done, total)))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary,
+        ThumbnailsSummary {
+            made: 1,
+            present: 1,
+            refused: 1
+        }
+    );
+    assert_eq!(seen, [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]);
+}
+
+#[tokio::test]
+async fn a_failing_store_stops_the_thumbnails() {
+    let mut m = Mocks::new();
+    m.media
+        .expect_originals()
+        .returning(|| Ok(vec!["products/aa.png".into(), "products/bb.png".into()]));
+    m.media
+        .expect_make_variants()
+        .times(1)
+        .returning(|_| Err(MediaError::Io(Box::new(std::io::Error::other("disk full")))));
+    let result = m.service().make_thumbnails(&mut |_, _| {}).await;
+    assert!(matches!(result, Err(MediaError::Io(_))));
 }

@@ -5,6 +5,7 @@ use super::errors::ImageRefused;
 use super::{ChangeError, ProductsService, ViewError, forbidden};
 use crate::access::{Actor, Field, ProductFacts, can_change, can_see};
 use crate::fields::{FieldErrors, Input};
+use crate::media::Variant;
 use crate::ports::{MediaError, StoredMedia};
 use crate::product::{Product, ProductId};
 
@@ -47,12 +48,24 @@ impl ProductsService {
         viewer: Option<&Actor>,
         key: &str,
     ) -> Result<(ImageAudience, StoredMedia), ViewError> {
-        let facts = self
-            .ports
-            .products
-            .image_owner(key)
-            .await?
-            .ok_or(ViewError::NotFound)?;
+        // A variant is as visible as its original; an original stored before variants
+        // existed stands in for its missing ones.
+        let variant = Variant::of_key(key);
+        let mut original = None;
+        let mut facts = None;
+        match &variant {
+            None => facts = self.ports.products.image_owner(key).await?,
+            Some((_, candidates)) => {
+                for candidate in candidates {
+                    if let Some(found) = self.ports.products.image_owner(candidate).await? {
+                        facts = Some(found);
+                        original = Some(candidate.as_str());
+                        break;
+                    }
+                }
+            }
+        }
+        let facts = facts.ok_or(ViewError::NotFound)?;
         if !can_see(viewer, &facts, self.public_browsing) {
             return Err(ViewError::NotFound);
         }
@@ -61,7 +74,11 @@ impl ProductsService {
         } else {
             ImageAudience::Some
         };
-        match self.ports.media.open(key).await {
+        let file = match (self.ports.media.open(key).await, original) {
+            (Err(MediaError::NotFound), Some(original)) => self.ports.media.open(original).await,
+            (opened, _) => opened,
+        };
+        match file {
             Ok(file) => Ok((audience, file)),
             Err(MediaError::NotFound) => Err(ViewError::NotFound),
             Err(e) => Err(ViewError::Media(e)),

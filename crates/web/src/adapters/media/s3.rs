@@ -12,7 +12,10 @@ use object_store::path::Path as ObjectPath;
 use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 use secrecy::ExposeSecret;
 
-use super::{content_type, io, prepare, valid_key};
+use catalog_domain::media::Variant;
+use futures::TryStreamExt;
+
+use super::{content_type, io, prepare, valid_key, variants_of};
 use crate::settings::S3Settings;
 
 #[derive(Debug, Clone)]
@@ -62,18 +65,12 @@ impl S3MediaStore {
 #[async_trait]
 impl MediaStore for S3MediaStore {
     async fn save_image(&self, folder: &str, bytes: Vec<u8>) -> Result<String, MediaError> {
-        let (key, clean) = prepare(folder, bytes).await?;
-        let path = Self::path(&key).ok_or(MediaError::NotFound)?;
-        let mut attributes = Attributes::new();
-        attributes.insert(Attribute::ContentType, content_type(&key).into());
-        let options = PutOptions {
-            attributes,
-            ..PutOptions::default()
-        };
-        self.store
-            .put_opts(&path, PutPayload::from(clean), options)
-            .await
-            .map_err(object_error)?;
+        let ((key, clean), resized) = prepare(folder, bytes).await?;
+        // The variants first: a page may link them as soon as the original is there.
+        for (variant, bytes) in resized {
+            self.put(&variant, bytes).await?;
+        }
+        self.put(&key, clean).await?;
         Ok(key)
     }
 
@@ -88,6 +85,66 @@ impl MediaStore for S3MediaStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        if Variant::of_key(key).is_none() {
+            for variant in Variant::ALL {
+                self.delete_object(&variant.key(key)).await?;
+            }
+        }
+        self.delete_object(key).await
+    }
+
+    async fn originals(&self) -> Result<Vec<String>, MediaError> {
+        let objects: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(None)
+            .try_collect()
+            .await
+            .map_err(object_error)?;
+        Ok(objects
+            .into_iter()
+            .map(|o| o.location.to_string())
+            .filter(|key| valid_key(key) && Variant::of_key(key).is_none())
+            .collect())
+    }
+
+    async fn make_variants(&self, key: &str) -> Result<bool, MediaError> {
+        let mut missing = false;
+        for variant in Variant::ALL {
+            let path = Self::path(&variant.key(key)).ok_or(MediaError::NotFound)?;
+            match self.store.head(&path).await {
+                Ok(_) => {}
+                Err(object_store::Error::NotFound { .. }) => missing = true,
+                Err(e) => return Err(io(e)),
+            }
+        }
+        if !missing {
+            return Ok(false);
+        }
+        let original = self.open(key).await?;
+        for (variant, bytes) in variants_of(key, original.bytes).await? {
+            self.put(&variant, bytes).await?;
+        }
+        Ok(true)
+    }
+}
+
+impl S3MediaStore {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), MediaError> {
+        let path = Self::path(key).ok_or(MediaError::NotFound)?;
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::ContentType, content_type(key).into());
+        let options = PutOptions {
+            attributes,
+            ..PutOptions::default()
+        };
+        self.store
+            .put_opts(&path, PutPayload::from(bytes), options)
+            .await
+            .map_err(object_error)?;
+        Ok(())
+    }
+
+    async fn delete_object(&self, key: &str) -> Result<(), MediaError> {
         let Some(path) = Self::path(key) else {
             return Ok(());
         };

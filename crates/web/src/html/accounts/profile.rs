@@ -2,7 +2,7 @@
 
 use crate::error::WebError;
 use crate::html::page::SignedIn;
-use crate::html::{Chrome, media_url, see_other};
+use crate::html::{Chrome, see_other, thumb_2x_url};
 use crate::names::Messages;
 use crate::session;
 use askama::Template;
@@ -41,7 +41,7 @@ pub(super) async fn profile_form(SignedIn { page, me }: SignedIn) -> Result<Resp
             .map(|p| p.e164().to_owned())
             .unwrap_or_default(),
         country: u.country.map(|c| c.code().to_owned()).unwrap_or_default(),
-        avatar_url: u.avatar.as_deref().map(media_url),
+        avatar_url: u.avatar.as_deref().map(thumb_2x_url),
         language: page.lang.code().to_owned(),
         errors: Messages::new(),
     })
@@ -149,7 +149,7 @@ pub(super) async fn profile(
                 last_name: form.last_name,
                 phone: form.phone,
                 country: form.country,
-                avatar_url: me.user.avatar.as_deref().map(media_url),
+                avatar_url: me.user.avatar.as_deref().map(thumb_2x_url),
                 language: form.language,
                 errors,
             })

@@ -19,6 +19,7 @@ use crate::error::WebError;
 use crate::html::Chrome;
 use crate::i18n::Arg;
 use crate::names::Messages;
+use crate::view::{thumb_2x_url, thumb_url};
 
 use super::shared::{failure, owner_label, product_id};
 use crate::html::page::PageContext;
@@ -226,6 +227,11 @@ pub(super) async fn list(
             errors,
         })
         .await
+}
+
+/// A product page's image: the large variant (the original is a link away).
+fn large_url(key: &str) -> String {
+    crate::view::variant_url(key, catalog_domain::media::Variant::Large)
 }
 
 #[derive(Template)]
