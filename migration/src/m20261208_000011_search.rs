@@ -1,7 +1,9 @@
 //! Finding products: each product's search document and the index of its terms, both
 //! written by the storage crate from terms built in Rust (catalog-domain's
 //! `product::search`), so that both databases find the same products in the same
-//! order; and the indexes the listing's filters and orders read.
+//! order; and the indexes the listing's filters and orders read. Each term entry
+//! carries whether its product is published, so that a search for a common word reads
+//! its matches from the terms alone, without a product row each.
 //!
 //! The documents of products stored before this migration are written by
 //! `catalog migrate` right after it (and by `catalog search reindex`): building them
@@ -52,7 +54,7 @@ impl MigrationTrait for Migration {
             // entries go with it in the same transaction.
             db.execute_unprepared(
                 "CREATE TABLE search_terms (term TEXT COLLATE \"C\" NOT NULL, \
-                 product_id BIGINT NOT NULL, weight SMALLINT NOT NULL, \
+                 product_id BIGINT NOT NULL, weight SMALLINT NOT NULL, published BOOLEAN NOT NULL, \
                  PRIMARY KEY (term, product_id))",
             )
             .await?;
@@ -65,7 +67,8 @@ impl MigrationTrait for Migration {
             .await?;
             db.execute_unprepared(
                 "CREATE TABLE search_terms (term TEXT NOT NULL, product_id INTEGER NOT NULL, \
-                 weight INTEGER NOT NULL, PRIMARY KEY (term, product_id)) WITHOUT ROWID",
+                 weight INTEGER NOT NULL, published BOOLEAN NOT NULL, \
+                 PRIMARY KEY (term, product_id)) WITHOUT ROWID",
             )
             .await?;
         }

@@ -473,3 +473,64 @@ async fn listing_totals_follow_the_count_rule_on_sqlite() {
     totals_follow_the_count_rule(&db).await;
     db.drop_database().await.unwrap();
 }
+
+/// The names a search finds through `store`.
+async fn found(store: &Kept, words: &str) -> Vec<String> {
+    let filter = catalog_domain::product::search::ProductFilter::parse(
+        catalog_domain::product::search::FilterInput {
+            q: Some(words),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    ProductRepository::search(
+        store,
+        ProductScope::Published,
+        filter,
+        PageRequest::new(1, 20).unwrap(),
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .map(|p| p.name.as_str().to_owned())
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_searches_follow_writes_here_and_elsewhere() {
+    let db = sqlite().await;
+    let p = product(&db.kept, "Kettle").await;
+    assert_eq!(found(&db.kept, "kettles").await, ["Kettle"]);
+    let before = reads(&db.kept);
+    assert_eq!(found(&db.kept, "kettles").await, ["Kettle"]);
+    assert_eq!(reads(&db.kept), before, "answered from what was kept");
+    // This process's write: forgotten at once.
+    rename_here(&db.kept, &p, "Samovar").await;
+    assert!(found(&db.kept, "kettles").await.is_empty());
+    assert_eq!(found(&db.kept, "samovar").await, ["Samovar"]);
+    // Another process's write (unpublishing it, with its index in the same
+    // transaction): shown at the next read.
+    let other = elsewhere(&db).await;
+    let current = ProductRepository::find(&other, p.id).await.unwrap().unwrap();
+    ProductRepository::update(
+        &other,
+        p.id,
+        ProductUpdate {
+            revision: current.revision,
+            name: None,
+            description: None,
+            category_id: None,
+            price: None,
+            is_published: Some(false),
+            moderation_locked: None,
+            updated_at: t(10),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(found(&db.kept, "samovar").await.is_empty());
+    other.close().await.unwrap();
+    db.drop_database().await.unwrap();
+}

@@ -509,6 +509,35 @@ db_test!(the_index_follows_every_write_in_its_transaction, |db| {
     .await
     .unwrap();
     assert_eq!(names(repo, PUBLIC, q("samovar")).await, ["Copper samovar"]);
+    // Unpublished, it is no longer found by those who see published products only.
+    let unpublished = ProductRepository::update(
+        repo,
+        kettle.id,
+        ProductUpdate {
+            is_published: Some(false),
+            ..change(renamed.revision + 1)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(names(repo, PUBLIC, q("samovar")).await.is_empty());
+    let owners = ProductScope::PublishedOrOwnedBy(unpublished.owner.id);
+    assert_eq!(names(repo, owners, q("samovar")).await, ["Copper samovar"]);
+    assert_eq!(
+        names(repo, ProductScope::All, q("samovar")).await,
+        ["Copper samovar"]
+    );
+    ProductRepository::update(
+        repo,
+        kettle.id,
+        ProductUpdate {
+            is_published: Some(true),
+            ..change(unpublished.revision)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(repo, PUBLIC, q("samovar")).await, ["Copper samovar"]);
     ProductRepository::delete(repo, kettle.id).await.unwrap();
     assert!(names(repo, PUBLIC, q("samovar")).await.is_empty());
     assert_eq!(db.store.search_entries().await.unwrap().0, 9);
@@ -524,7 +553,7 @@ db_test!(reindexing_rebuilds_the_index, |db| {
         .unwrap();
     db.store
         .execute_unprepared(
-            "INSERT INTO search_terms (term, product_id, weight) VALUES ('ghost', 999999, 2)",
+            "INSERT INTO search_terms (term, product_id, weight, published) VALUES ('ghost', 999999, 2, TRUE)",
         )
         .await
         .unwrap();

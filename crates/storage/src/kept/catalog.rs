@@ -137,9 +137,9 @@ impl ProductRepository for Kept {
         .await
     }
 
-    /// Kept for a filtered listing (a category's page, another order), planned with the
-    /// counts this layer remembers; a search by words is read every time: the words
-    /// people type are too many to keep.
+    /// Kept, searches by words included (the last few dozen pages of all kinds: the
+    /// searches many people make are served from memory, the rest read), and planned
+    /// with the counts this layer remembers.
     async fn search(
         &self,
         scope: ProductScope,
@@ -153,9 +153,6 @@ impl ProductRepository for Kept {
                 .await?;
             Ok(crate::products::without_versions(found))
         };
-        if filter.text.is_some() {
-            return read().await;
-        }
         let key = (
             scope_key(scope),
             filter.clone(),
@@ -177,9 +174,6 @@ impl ProductRepository for Kept {
             self.store
                 .search_planned((scope, &filter, page), true, &self.plans)
         };
-        if filter.text.is_some() {
-            return read().await;
-        }
         let key = (
             scope_key(scope),
             filter.clone(),

@@ -78,8 +78,8 @@ const REOPEN_AFTER: Duration = Duration::from_secs(1);
 /// A listing's key: the scope (kind and owner), the page and its size.
 pub(crate) type PageKey = ((u8, i64), u64, u64);
 
-/// A filtered listing's key: the scope, the filter (never one with words: searches are
-/// not kept), the page and its size.
+/// A filtered listing's or a search's key: the scope, the filter, the page and its
+/// size.
 pub(crate) type FilteredKey = ((u8, i64), ProductFilter, u64, u64);
 
 /// The kept answers, each map bounded (see [`Answers`]).

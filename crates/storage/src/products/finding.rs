@@ -32,7 +32,10 @@ use crate::plans::Plans;
 pub const MATCH_CAP: u64 = 1000;
 /// A search steps over at most this many entries of its rarest word's index, however
 /// few of them its filters let through.
-pub const SCAN_CAP: u64 = 10_000;
+pub const SCAN_CAP: u64 = 5_000;
+/// A word with at most this many entries is rare: its search visits so few rows that
+/// SQLite reads it inline (see [`crate::inline`]), with no bound to compute.
+const PROBE: u64 = 250;
 /// Pages whose rows lie within this many index entries of the start are read inline on
 /// SQLite (see [`crate::inline`]).
 const INLINE_REACH: u64 = 2500;
@@ -333,37 +336,45 @@ impl Store {
         if parts.is_empty() || query.finds_nothing() {
             return Ok((Vec::new(), 0));
         }
-        // The rarest word drives the search; a word found nowhere ends it.
+        // The rarest word drives the search; a word found nowhere ends it. Each word's
+        // entries are counted up to PROBE only: enough to tell a rare word (whose
+        // search is read inline, on SQLite) from a common one.
         let mut required = query.required.clone();
-        if required.len() > 1 {
-            let mut sql = SqlText::new(backend);
-            for (i, term) in required.iter().enumerate() {
-                if i > 0 {
-                    sql.push(" UNION ALL ");
-                }
-                sql.push(&format!("SELECT CAST({i} AS BIGINT) AS i, COUNT(*) AS n FROM (SELECT 1 AS one FROM search_terms WHERE term = "))
-                    .bind(term.as_str())
-                    .push(&format!(" LIMIT {}) AS t{i}", SCAN_CAP + 1));
+        let mut sql = SqlText::new(backend);
+        for (i, term) in required.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
             }
-            let read = HotRead::new(sql.statement(), term_count).bounded(false);
-            let mut counts = self.hot_rows(read).await?;
-            counts.sort_by_key(|(i, n)| (*n, *i));
-            match counts.first() {
-                Some((_, 0)) | None => return Ok((Vec::new(), 0)),
-                Some((rarest, _)) => {
-                    let rarest = usize::try_from(*rarest).unwrap_or(0);
-                    if rarest < required.len() {
-                        let term = required.remove(rarest);
-                        required.insert(0, term);
-                    }
-                }
-            }
+            sql.push(&format!(
+                "SELECT CAST({i} AS BIGINT) AS i, COUNT(*) AS n FROM (SELECT 1 AS one FROM search_terms WHERE term = "
+            ))
+            .bind(term.as_str())
+            .push(&format!(" LIMIT {}) AS t{i}", PROBE + 1));
         }
+        let mut counts = self
+            .hot_rows(HotRead::new(sql.statement(), term_count))
+            .await?;
+        counts.sort_by_key(|(i, n)| (*n, *i));
+        let rare = match counts.first() {
+            Some((_, 0)) | None => return Ok((Vec::new(), 0)),
+            Some((rarest, n)) => {
+                let rarest = usize::try_from(*rarest).unwrap_or(0);
+                if rarest < required.len() {
+                    let term = required.remove(rarest);
+                    required.insert(0, term);
+                }
+                u64::try_from(*n).unwrap_or(u64::MAX) <= PROBE
+            }
+        };
+        let shape = Shape {
+            light: light(filter, &parts),
+            bounded: !rare,
+        };
         let offset = page.offset();
         let limit = page.per_page();
         let order = order_by(filter.sort);
         let mut sql = SqlText::new(backend);
-        matches(&mut sql, &parts, filter, query, &required);
+        matches(&mut sql, (&parts, filter, query, &required), shape);
         page_columns(&mut sql, versions);
         sql.push(
             ", k.score AS score, (SELECT COUNT(*) FROM m) AS total FROM (SELECT id, score FROM m",
@@ -391,9 +402,9 @@ impl Store {
         if total.is_none() {
             // Past the last page: only the count is read.
             let mut sql = SqlText::new(backend);
-            matches(&mut sql, &parts, filter, query, &required);
+            matches(&mut sql, (&parts, filter, query, &required), shape);
             sql.push("SELECT COUNT(*) AS total FROM m");
-            let read = HotRead::new(sql.statement(), self::total).bounded(false);
+            let read = HotRead::new(sql.statement(), self::total).bounded(rare);
             total = self.hot_rows(read).await?.into_iter().next();
         }
         let mut rows = with_their_versions(rows);
@@ -402,25 +413,51 @@ impl Store {
     }
 }
 
+/// How a search's matches are read.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// From the terms alone (visibility from their `published` flag), without a product
+    /// row each: nothing but visibility narrows, and relevance orders.
+    light: bool,
+    /// With the bound of [`SCAN_CAP`] entries (the driving word is not rare).
+    bounded: bool,
+}
+
+/// Whether a search can be read from the terms alone (see [`Shape::light`]).
+fn light(filter: &ProductFilter, parts: &[Branch]) -> bool {
+    filter.sort == ProductSort::Relevance
+        && filter.category.is_none()
+        && filter.min_price.is_none()
+        && filter.max_price.is_none()
+        && filter.owner.is_none()
+        && parts
+            .iter()
+            .all(|b| !b.locked && (b.owner.is_none() || !b.published))
+}
+
 /// `WITH m AS (…)`: the matches of a search, at most [`MATCH_CAP`], with what they are
-/// ordered by. `required[0]` drives: its index entries are read newest first, at most
-/// [`SCAN_CAP`] of them, and each is kept if the product has the other words and
-/// phrases, none of the excluded words, passes the filter and is visible.
+/// ordered by. `required[0]` drives: its index entries are read newest first (at most
+/// [`SCAN_CAP`] of them when it is not rare), and each is kept if the product has the
+/// other words and phrases, none of the excluded words, passes the filter and is
+/// visible.
 fn matches(
     sql: &mut SqlText,
-    parts: &[Branch],
-    filter: &ProductFilter,
-    query: &SearchQuery,
-    required: &[String],
+    (parts, filter, query, required): (&[Branch], &ProductFilter, &SearchQuery, &[String]),
+    shape: Shape,
 ) {
     sql.push("WITH m AS (SELECT s.product_id AS id, CAST(s.weight");
     for i in 1..required.len() {
         sql.push(&format!(" + t{i}.weight"));
     }
-    let name = name_column(sql.backend(), "p.");
-    sql.push(" AS BIGINT) AS score, p.created_at AS created_at, p.price_cents AS price_cents, ")
-        .push(&name)
-        .push(" FROM search_terms s JOIN products p ON p.id = s.product_id");
+    sql.push(" AS BIGINT) AS score");
+    if shape.light {
+        sql.push(" FROM search_terms s");
+    } else {
+        let name = name_column(sql.backend(), "p.");
+        sql.push(", p.created_at AS created_at, p.price_cents AS price_cents, ")
+            .push(&name)
+            .push(" FROM search_terms s JOIN products p ON p.id = s.product_id");
+    }
     for (i, term) in required.iter().enumerate().skip(1) {
         sql.push(&format!(" JOIN search_terms t{i} ON t{i}.term = "))
             .bind(term.as_str())
@@ -431,23 +468,40 @@ fn matches(
     }
     let driver = required.first().map_or("", String::as_str);
     sql.push(" WHERE s.term = ").bind(driver);
-    // The scan's bound: the entry SCAN_CAP places from the newest (none when the word
-    // has fewer).
-    sql.push(
-        " AND s.product_id >= COALESCE((SELECT b.product_id FROM search_terms b WHERE b.term = ",
-    )
-    .bind(driver)
-    .push(&format!(
-        " ORDER BY b.product_id DESC LIMIT 1 OFFSET {}), 0)",
-        SCAN_CAP - 1
-    ));
+    if shape.bounded {
+        // The scan's bound: the entry SCAN_CAP places from the newest (none when the
+        // word has fewer).
+        sql.push(
+            " AND s.product_id >= COALESCE((SELECT b.product_id FROM search_terms b WHERE b.term = ",
+        )
+        .bind(driver)
+        .push(&format!(
+            " ORDER BY b.product_id DESC LIMIT 1 OFFSET {}), 0)",
+            SCAN_CAP - 1
+        ));
+    }
     sql.push(" AND (");
     for (i, branch) in parts.iter().enumerate() {
         if i > 0 {
             sql.push(" OR ");
         }
         sql.push("(");
-        condition(sql, *branch, filter, "p.");
+        if shape.light {
+            sql.push(if branch.published {
+                "s.published = TRUE"
+            } else {
+                "s.published = FALSE"
+            });
+            if let Some(owner) = branch.owner {
+                sql.push(
+                    " AND EXISTS (SELECT 1 FROM products o WHERE o.id = s.product_id AND o.owner_id = ",
+                )
+                .bind(owner)
+                .push(")");
+            }
+        } else {
+            condition(sql, *branch, filter, "p.");
+        }
         sql.push(")");
     }
     sql.push(")");

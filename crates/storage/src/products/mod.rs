@@ -116,7 +116,7 @@ impl ProductRepository for Store {
         let document = SearchDocument::of(new.name.as_str(), new.description.as_str());
         let txn = self.conn().begin().await.map_err(db)?;
         let row = active(&new).insert(&txn).await.map_err(db)?;
-        search_index::write_documents(&txn, &[(row.id, document)]).await?;
+        search_index::write_documents(&txn, &[(row.id, document, new.is_published)]).await?;
         let product = find_product(&txn, ProductId(row.id))
             .await?
             .ok_or(RepoError::NotFound)?;
@@ -143,14 +143,12 @@ impl ProductRepository for Store {
                     chunk.len()
                 )));
             }
-            let documents: Vec<(i64, SearchDocument)> = ids
+            let documents: Vec<search_index::Indexed> = ids
                 .into_iter()
                 .zip(chunk)
                 .map(|(id, p)| {
-                    (
-                        id,
-                        SearchDocument::of(p.name.as_str(), p.description.as_str()),
-                    )
+                    let document = SearchDocument::of(p.name.as_str(), p.description.as_str());
+                    (id, document, p.is_published)
                 })
                 .collect();
             search_index::write_documents(&txn, &documents).await?;
@@ -358,9 +356,9 @@ async fn write_product<C: ConnectionTrait>(
             RepoError::NotFound
         });
     }
-    // The words a product is found by change with its name and description, in the
-    // same transaction.
-    if u.name.is_some() || u.description.is_some() {
+    // The words a product is found by change with its name and description, and its
+    // entries say whether it is published: in the same transaction.
+    if u.name.is_some() || u.description.is_some() || u.is_published.is_some() {
         search_index::rewrite_documents(conn, &[id.0]).await?;
     }
     Ok(())

@@ -13,9 +13,9 @@ use crate::cells::{Cells, present};
 use crate::error::db;
 use crate::hot::{SqlText, select_list};
 
-/// Terms written by one statement: three values each, well under SQLite's limit of
+/// Terms written by one statement: four values each, well under SQLite's limit of
 /// 32 766 bound values.
-const TERMS_PER_STATEMENT: usize = 5000;
+const TERMS_PER_STATEMENT: usize = 4000;
 
 select_list! {
     /// What [`stored_document`] reads.
@@ -31,6 +31,7 @@ select_list! {
         ID = "id" as "id",
         NAME = "name" as "name",
         DESCRIPTION = "description" as "description",
+        IS_PUBLISHED = "is_published" as "is_published",
     }
 }
 
@@ -42,13 +43,14 @@ fn stored_document(c: &dyn Cells) -> Result<(i64, String), RepoError> {
     ))
 }
 
-fn product_text(c: &dyn Cells) -> Result<(i64, SearchDocument), RepoError> {
+fn product_text(c: &dyn Cells) -> Result<Indexed, RepoError> {
     use text_columns as t;
     let name = present(c.text(t::NAME)?, t::NAME)?;
     let description = present(c.text(t::DESCRIPTION)?, t::DESCRIPTION)?;
     Ok((
         present(c.int(t::ID)?, t::ID)?,
         SearchDocument::of(&name, &description),
+        present(c.flag(t::IS_PUBLISHED)?, t::IS_PUBLISHED)?,
     ))
 }
 
@@ -65,16 +67,19 @@ async fn rows<C: ConnectionTrait, T>(
         .collect()
 }
 
+/// A product's search document: its id, the document, and whether it is published.
+pub(crate) type Indexed = (i64, SearchDocument, bool);
+
 /// Writes the documents of products that have none yet (new products).
 pub(crate) async fn write_documents<C: ConnectionTrait>(
     conn: &C,
-    documents: &[(i64, SearchDocument)],
+    documents: &[Indexed],
 ) -> Result<(), RepoError> {
     let backend = conn.get_database_backend();
     for chunk in documents.chunks(TERMS_PER_STATEMENT / 2) {
         let mut sql = SqlText::new(backend);
         sql.push("INSERT INTO product_search (product_id, document) VALUES ");
-        for (i, (id, doc)) in chunk.iter().enumerate() {
+        for (i, (id, doc, _)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" })
                 .bind(*id)
                 .push(", ")
@@ -83,20 +88,26 @@ pub(crate) async fn write_documents<C: ConnectionTrait>(
         }
         conn.execute_raw(sql.statement()).await.map_err(db)?;
     }
-    let entries: Vec<(&str, i64, i16)> = documents
+    let entries: Vec<(&str, i64, i16, bool)> = documents
         .iter()
-        .flat_map(|(id, doc)| doc.terms.iter().map(|(t, w)| (t.as_str(), *id, *w)))
+        .flat_map(|(id, doc, published)| {
+            doc.terms
+                .iter()
+                .map(|(t, w)| (t.as_str(), *id, *w, *published))
+        })
         .collect();
     for chunk in entries.chunks(TERMS_PER_STATEMENT) {
         let mut sql = SqlText::new(backend);
-        sql.push("INSERT INTO search_terms (term, product_id, weight) VALUES ");
-        for (i, (term, id, weight)) in chunk.iter().enumerate() {
+        sql.push("INSERT INTO search_terms (term, product_id, weight, published) VALUES ");
+        for (i, (term, id, weight, published)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" })
                 .bind(*term)
                 .push(", ")
                 .bind(*id)
                 .push(", ")
                 .bind(*weight)
+                .push(", ")
+                .bind(*published)
                 .push(")");
         }
         conn.execute_raw(sql.statement()).await.map_err(db)?;
@@ -168,7 +179,8 @@ fn in_list(sql: &mut SqlText, ids: &[i64]) {
     }
 }
 
-/// Writes the documents of `ids` again from their products' name and description.
+/// Writes the documents of `ids` again from their products' name, description and
+/// state.
 pub(crate) async fn rewrite_documents<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
