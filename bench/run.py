@@ -147,6 +147,69 @@ def api_token(base, email):
     return json.loads(urllib.request.urlopen(req).read())["token"]
 
 
+# The words demo descriptions are made of (crates/domain/src/services/demo.rs, FEATURES):
+# each is in about one product of sixteen, so a search for one matches over 5 % of them.
+COMMON_WORDS = """amber azure beige black bronze brown coral cream crimson golden green grey indigo
+ivory khaki lilac maroon mint navy olive orange pink plum purple red rose ruby silver teal violet
+white yellow bamboo birch canvas carbon ceramic copper cork cotton denim felt glass granite hemp
+leather linen marble nylon oak paper pine porcelain rattan rubber satin silk slate steel stone
+suede teak tin velvet walnut wicker wool zinc durable elegant foldable gentle glossy heavy light
+matte modern padded polished retro rustic sleek slim soft sturdy tiny huge washable waterproof
+warm cool bright classic simple striped dotted quilted woven carved painted""".split()
+
+
+def search_script(path, words):
+    """A wrk script whose every request searches for one of `words`, drawn at random."""
+    with open(path, "w") as f:
+        f.write("local words = {" + ", ".join(json.dumps(w) for w in words) + "}\n"
+                "math.randomseed(7)\n"
+                "request = function()\n"
+                "  return wrk.format(\"GET\", \"/products?q=\" .. words[math.random(#words)])\n"
+                "end\n")
+    return path
+
+
+def photo_png(width=1632, height=1224):
+    """A 2-megapixel photograph-like PNG (gradients with fine texture), made with the
+    standard library alone."""
+    import zlib
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)
+        rows.extend(bytes(((x * 255 // width) ^ (y * 7 % 13), (y * 255 // height) ^ (x * 5 % 11),
+                           (x + y) * 255 // (width + height) ^ ((x // 3 * y // 3) % 7))[c]
+                          for x in range(width) for c in range(3)))
+    def chunk(kind, data):
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(bytes(rows), 6)) + chunk(b"IEND", b""))
+
+
+def page_weight(base, cookie, token, category):
+    """Bytes a browser loads for /products page 1 when its 20 products have 2-megapixel
+    photos: the HTML, the stylesheets and the images it shows (at 1×)."""
+    photo = photo_png()
+    auth = {"Authorization": f"Bearer {token}"}
+    for i in range(20):
+        body = json.dumps({"name": f"Photographed lamp {i}", "category_id": category,
+                           "price": "10.00", "is_published": True}).encode()
+        req = urllib.request.Request(f"{base}/api/v1/products", data=body,
+                                     headers={**auth, "content-type": "application/json"})
+        product = json.loads(urllib.request.urlopen(req).read())
+        req = urllib.request.Request(f"{base}/api/v1/products/{product['id']}/image", data=photo,
+                                     method="PUT", headers={**auth, "content-type": "image/png"})
+        urllib.request.urlopen(req).read()
+    name, value = cookie.split(": ", 1)
+    get = lambda path: urllib.request.urlopen(urllib.request.Request(base + path, headers={name: value})).read()
+    html = get("/products").decode()
+    assets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) + re.findall(r'<img src="([^"]+)"', html)
+    sizes = {path: len(get(path)) for path in set(assets)}
+    images = sum(1 for path in assets if path.startswith("/media/"))
+    return len(html.encode()) + sum(sizes.values()), images, len(photo)
+
+
 def ensure_wrk():
     """Installs Debian's wrk when missing (refreshing the package lists if need be)."""
     if shutil.which("wrk"):
@@ -243,6 +306,7 @@ def main():
         api = run("GET /api/v1/products?per_page=20", "/api/v1/products?per_page=20", [bearer])
         deep_row = run(f"GET /products?page={deep}", f"/products?page={deep}", [cookie])
         rss_small = rss_mib(server.proc.pid)
+        weight, weight_images, photo_bytes = page_weight(base, cookie, token, first["items"][0]["category"]["id"])
 
         server.stop()
         out = sh(binary, "demo-data", "--users", "0", "--products", str(args.big - args.products), env=env)
@@ -253,6 +317,25 @@ def main():
         big1 = run(f"GET /products (page 1, {args.big} products)", "/products", [cookie])
         big_end = run(f"GET /products?page={big_pages - 1} (near the end)", f"/products?page={big_pages - 1}", [cookie])
         rss_all = rss_mib(server.proc.pid)
+        # Finding products in the large catalog.
+        category = first["items"][0]["category"]["id"]
+        in_category = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/v1/products?category={category}&per_page=1", headers={"Authorization": f"Bearer {token}"})).read())["total"]
+        cat_page = max(1, min(400, (in_category + 19) // 20 - 1))
+        cat1 = run(f"GET /products?category={category} (page 1)", f"/products?category={category}", [cookie])
+        cat_deep = run(f"GET /products?category={category}&page={cat_page}", f"/products?category={category}&page={cat_page}", [cookie])
+        price1 = run("GET /products?sort=price (page 1)", "/products?sort=price", [cookie])
+        # Rare words: the numbers in the names of the large run's products, each in one
+        # product; common words: each in about one description of sixteen. Both drawn
+        # from hundreds, so that kept answers (searches are not kept anyway) cannot serve them.
+        rare = [str(n) for n in range(args.products + 1000, args.big - args.products, max(1, (args.big - 2 * args.products) // 300))][:300]
+        rare_run = run(f"GET /products?q=<one of {len(rare)} rare words>", "/products",
+                       [cookie], script=search_script(os.path.join(work, "rare.lua"), rare))
+        common_run = run(f"GET /products?q=<one of {len(COMMON_WORDS)} common words>", "/products",
+                         [cookie], script=search_script(os.path.join(work, "common.lua"), COMMON_WORDS))
+        common_share = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/v1/products?q={COMMON_WORDS[0]}&per_page=1", headers={"Authorization": f"Bearer {token}"})).read())["total"]
+        rss_found = rss_mib(server.proc.pid)
 
         # Sign-in flood: the argon2-bound endpoint, with /healthz probed by a second client.
         # Many users from many addresses (behind the trusted local proxy): a sign-in
@@ -314,8 +397,12 @@ def main():
     print(f"\n/healthz ran before each scenario: {by_rps[0]['rps']:.0f} to {by_rps[-1]['rps']:.0f} req/s; "
           "each ratio is to the run just before its scenario")
     print(f"\nserver RSS: {rss_small:.1f} MiB after the {args.products}-product scenarios, "
-          f"{rss_all:.1f} MiB after the {args.big}-product ones")
+          f"{rss_all:.1f} MiB after the {args.big}-product ones, {rss_found:.1f} MiB after the filters and searches "
+          "(SQLite's page cache of each connection holds more of the index then)")
     print(f"start to first /healthz on an up-to-date database: {restart_ms:.0f} ms")
+    print(f"/products page 1 with 20 products whose originals are 2-megapixel photos ({photo_bytes / 1024:.0f} KB each): "
+          f"{weight / 1024:.0f} KB in all (HTML, stylesheet and {weight_images} images)")
+    print(f"a common word ({COMMON_WORDS[0]!r}) is found in {common_share} visible products (searches rank at most 1000)")
     print(f"one argon2 sign-in alone: {hash_ms:.1f} ms → ideal flood {cores / hash_ms * 1000:.1f} req/s\n")
 
     def target(label, ok):
@@ -328,6 +415,12 @@ def main():
         target("deep page p50 ≤ 2× page 1", deep_row["p50"] <= 2 * page1["p50"]),
         target(f"{args.big} products, page 1 p50 ≤ 2× page 1 of {args.products}", big1["p50"] <= 2 * page1["p50"]),
         target(f"{args.big} products, near-last page p50 ≤ 2× page 1 of {args.products}", big_end["p50"] <= 2 * page1["p50"]),
+        target("category filter page 1 p50 ≤ 2× page 1 of the large catalog", cat1["p50"] <= 2 * big1["p50"]),
+        target("sort=price page 1 p50 ≤ 2× page 1 of the large catalog", price1["p50"] <= 2 * big1["p50"]),
+        target("rare-word search p50 ≤ 2× page 1 of the large catalog", rare_run["p50"] <= 2 * big1["p50"]),
+        target("common-word search p50 ≤ 100 ms", common_run["p50"] <= 100),
+        target("deep page of the category filter p50 ≤ 2× its page 1", cat_deep["p50"] <= 2 * cat1["p50"]),
+        target("/products page 1 with 20 photographed products ≤ 300 KB", weight <= 300 * 1024),
         target("sign-in flood ≥ 80% of cores ÷ hash time", flood["rps"] >= 0.8 * cores / hash_ms * 1000),
         target("/healthz p99 during the flood ≤ 20 ms", probe["p99"] <= 20),
         target("zero non-2xx responses", all(r["non2xx"] == 0 for r in rows + floors)),

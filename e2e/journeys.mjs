@@ -34,6 +34,10 @@ const WORDS = {
     saveProduct: 'Save product', notAllowed: 'Not allowed', back: /back/i,
     goodPrice: '199.99', shownPrice: '199.99',
     lampName: 'Desk lamp', lampText: 'Warm light for long evenings.',
+    chairs: 'Chairs', chairName: 'Reading chair', chairText: 'Pairs well with a desk lamp.',
+    lamp2Name: 'Floor lamp', lamp2Price: '49.50', searchLabel: 'Words to look for',
+    searchButton: 'Search', searchWords: 'lamps', sortLabel: 'Order',
+    cheapest: 'Cheapest first', found: /3 products found/, categoryHeading: 'Products in Lamps',
   },
   ru: {
     email: 'Электронная почта', password: 'Пароль', passwordAgain: 'Пароль ещё раз',
@@ -48,6 +52,10 @@ const WORDS = {
     productSaved: 'Товар сохранён.', saveProduct: 'Сохранить товар', notAllowed: 'Нет доступа',
     back: /главную/i, goodPrice: '1234,5', shownPrice: '1\u00a0234,50',
     lampName: 'Лампа настольная', lampText: 'Тёплый свет для долгих вечеров.',
+    chairs: 'Стулья', chairName: 'Кресло для чтения', chairText: 'Хорошо смотрится с настольной лампой.',
+    lamp2Name: 'Лампа напольная', lamp2Price: '49,5', searchLabel: 'Что искать',
+    searchButton: 'Найти', searchWords: 'лампы', sortLabel: 'Порядок',
+    cheapest: 'Сначала дешёвые', found: /Найдено 3 товара/, categoryHeading: 'Товары в категории «Лампы»',
   },
 }[lang];
 const W = WORDS;
@@ -294,6 +302,57 @@ await journey("another user cannot open someone else's edit page", async (page) 
   });
 });
 
+await journey('find a product: search, filter by category, sort by price, open it', async (page) => {
+  await signIn(page, ann, NEW_PASSWORD);
+  await page.waitForURL('**/products');
+  const create = async (name, category, price, text) => {
+    await page.goto('/products/new');
+    await page.getByLabel(W.name, { exact: true }).fill(name);
+    await page.getByLabel(W.category).selectOption({ label: category });
+    await page.getByLabel(W.price).fill(price);
+    await page.getByLabel(W.description).fill(text);
+    await page.getByRole('button', { name: W.createProduct }).click();
+    await page.waitForURL(/\/products\/\d+$/);
+  };
+  const cards = async () => page.locator('.card h2').allTextContents();
+  await step(page, 'find-1-search', async () => {
+    await create(W.chairName, W.chairs, '80', W.chairText);
+    await create(W.lamp2Name, W.lamps, W.lamp2Price, '');
+    await page.goto('/products');
+    await page.getByLabel(W.searchLabel).fill(W.searchWords);
+    await page.getByRole('button', { name: W.searchButton, exact: true }).click();
+    await page.waitForURL(/[?&]q=/);
+    check(await page.getByText(W.found).isVisible(), 'the count of what was found');
+    const found = await cards();
+    // Name matches first (the newest first among them), then the description's.
+    check(JSON.stringify(found) === JSON.stringify([W.lamp2Name, W.lampName, W.chairName]),
+      `ranked by relevance: ${JSON.stringify(found)}`);
+  });
+  await step(page, 'find-2-category', async () => {
+    await page.getByLabel(W.category).selectOption({ label: W.lamps });
+    await page.getByRole('button', { name: W.searchButton, exact: true }).click();
+    await page.waitForURL(/category=\d+/);
+    const found = await cards();
+    check(found.length === 2 && !found.includes(W.chairName), `lamps only: ${JSON.stringify(found)}`);
+    check(await page.getByLabel(W.searchLabel).inputValue() === W.searchWords, 'the words are kept');
+  });
+  await step(page, 'find-3-sort-by-price', async () => {
+    await page.getByLabel(W.sortLabel).selectOption({ label: W.cheapest });
+    await page.getByRole('button', { name: W.searchButton, exact: true }).click();
+    await page.waitForURL(/sort=price/);
+    const found = await cards();
+    check(JSON.stringify(found) === JSON.stringify([W.lamp2Name, W.lampName]), `cheapest first: ${JSON.stringify(found)}`);
+  });
+  await step(page, 'find-4-open-and-its-category', async () => {
+    await page.getByRole('link', { name: W.lampName }).click();
+    await page.waitForURL(/\/products\/\d+$/);
+    await page.locator('dd').getByRole('link', { name: W.lamps }).click();
+    await page.waitForURL(/category=\d+/);
+    check(await page.getByRole('heading', { name: W.categoryHeading }).isVisible(), 'the category\'s list');
+    check((await cards()).length === 2, 'both lamps');
+  });
+});
+
 // Accessibility: axe-core on the main pages, anonymous and signed in.
 await journey('accessibility: no serious or critical axe violations', async (page) => {
   const audit = async (url) => {
@@ -311,7 +370,7 @@ await journey('accessibility: no serious or critical axe violations', async (pag
   await signIn(page, ann, NEW_PASSWORD);
   await page.waitForURL('**/products');
   await step(page, 'a11y-2-signed-in', async () => {
-    for (const url of ['/products', productPath, `${productPath}/edit`, '/products/new', '/users/profile', '/users/password-change']) {
+    for (const url of ['/products', '/products?q=lamp&sort=price', '/products?min_price=x', '/categories', productPath, `${productPath}/edit`, '/products/new', '/users/profile', '/users/password-change']) {
       await audit(url);
     }
   });
