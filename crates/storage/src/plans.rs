@@ -33,13 +33,18 @@ pub(crate) struct Plans {
     /// Each recently listing owner's count of drafts, under the same rule.
     drafts: Mutex<HashMap<i64, (Instant, u64)>>,
     /// Each recently read filtered listing's count (by its scope and filter), under the
-    /// same rule: its pages then count it once, not once each.
-    filtered: Mutex<HashMap<String, (Instant, u64)>>,
+    /// same rule: its pages then count it once, not once each; and when it goes stale,
+    /// one request recounts (since the instant held) while the others use it.
+    filtered: Mutex<HashMap<String, FilteredCount>>,
     /// Where deep pages start, under the same rule (see [`Anchor`]).
     anchors: Mutex<BTreeMap<AnchorAt, Anchor>>,
     /// Index entries the listings have stepped over to reach their pages.
     pub(crate) skipped: AtomicU64,
 }
+
+/// A filtered listing's count: when it was counted, the count, and since when a
+/// request has been recounting it.
+type FilteredCount = (Instant, u64, Option<Instant>);
 
 /// A scope (its kind and owner), a direction (from the newest end) and a position in it.
 pub(crate) type AnchorAt = (u8, i64, bool, u64);
@@ -138,12 +143,22 @@ impl Plans {
         }
     }
 
+    /// The count of a filtered listing to use, or `None` when this request is to count
+    /// it (and then [`Plans::put_filtered_count`] it).
     pub(crate) fn filtered_count(&self, key: &str) -> Option<u64> {
-        let guard = self.filtered.lock().ok()?;
-        guard
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
-            .map(|(_, n)| *n)
+        let mut guard = self.filtered.lock().ok()?;
+        let (at, count, recounting) = guard.get_mut(key)?;
+        if at.elapsed() < COUNT_TTL {
+            return Some(*count);
+        }
+        // A recount that has not come back in this long was dropped: another may start.
+        match recounting {
+            Some(since) if since.elapsed() < COUNT_TTL => Some(*count),
+            _ => {
+                *recounting = Some(Instant::now());
+                None
+            }
+        }
     }
 
     pub(crate) fn put_filtered_count(&self, key: String, count: u64) {
@@ -151,7 +166,7 @@ impl Plans {
             if guard.len() >= DRAFT_COUNTS_KEPT {
                 guard.clear();
             }
-            guard.insert(key, (Instant::now(), count));
+            guard.insert(key, (Instant::now(), count, None));
         }
     }
 
@@ -204,5 +219,36 @@ impl Plans {
         if let Ok(mut guard) = self.value.lock() {
             *guard = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_request_recounts_a_stale_filtered_count_while_the_others_use_it() {
+        let plans = Plans::default();
+        assert_eq!(plans.filtered_count("k"), None);
+        plans.put_filtered_count("k".into(), 7);
+        assert_eq!(plans.filtered_count("k"), Some(7));
+        let Some(long_ago) = Instant::now().checked_sub(COUNT_TTL * 2) else {
+            return;
+        };
+        if let Ok(mut counts) = plans.filtered.lock()
+            && let Some(entry) = counts.get_mut("k")
+        {
+            entry.0 = long_ago;
+        }
+        assert_eq!(plans.filtered_count("k"), None, "the first recounts");
+        assert_eq!(
+            plans.filtered_count("k"),
+            Some(7),
+            "the others use the stale count meanwhile"
+        );
+        plans.put_filtered_count("k".into(), 8);
+        assert_eq!(plans.filtered_count("k"), Some(8));
+        plans.forget();
+        assert_eq!(plans.filtered_count("k"), None);
     }
 }

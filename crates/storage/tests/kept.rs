@@ -513,7 +513,10 @@ async fn kept_searches_follow_writes_here_and_elsewhere() {
     // Another process's write (unpublishing it, with its index in the same
     // transaction): shown at the next read.
     let other = elsewhere(&db).await;
-    let current = ProductRepository::find(&other, p.id).await.unwrap().unwrap();
+    let current = ProductRepository::find(&other, p.id)
+        .await
+        .unwrap()
+        .unwrap();
     ProductRepository::update(
         &other,
         p.id,

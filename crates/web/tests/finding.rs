@@ -187,6 +187,18 @@ db_test!(the_api_searches_in_both_languages_by_relevance, |db| {
         let (status, body) = w.get(&w.a, &format!("/api/v1/products?{}", q(odd))).await;
         assert_eq!(status, 200, "{odd:?}: {body}");
     }
+    // Pages far past the end, searched or filtered: empty, never an error.
+    for query in [
+        "q=lamp&page=9223372036854775807&per_page=100",
+        "q=lamp&page=18446744073709551615",
+        "q=lamp&page=51",
+        "sort=price&page=9223372036854775807&per_page=100",
+        "category=1&page=18446744073709551615",
+    ] {
+        let (status, body) = w.get(&w.a, &format!("/api/v1/products?{query}")).await;
+        assert_eq!(status, 200, "{query}: {body}");
+        assert_eq!(body["items"], json!([]), "{query}");
+    }
     let long = "lamp ".repeat(2000);
     let (status, _) = w.get(&w.a, &format!("/api/v1/products?{}", q(&long))).await;
     assert_eq!(status, 200);

@@ -373,32 +373,38 @@ impl Store {
         let offset = page.offset();
         let limit = page.per_page();
         let order = order_by(filter.sort);
-        let mut sql = SqlText::new(backend);
-        matches(&mut sql, (&parts, filter, query, &required), shape);
-        page_columns(&mut sql, versions);
-        sql.push(
-            ", k.score AS score, (SELECT COUNT(*) FROM m) AS total FROM (SELECT id, score FROM m",
-        )
-        .push(&format!(
-            " ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS k"
-        ));
-        page_joins(&mut sql, versions);
-        let map = if versions {
-            found_with_versions
-        } else {
-            found_only
-        };
-        let read = HotRead::new(sql.statement(), map).bounded(false);
-        let found = self.hot_rows(read).await?;
-        let mut total = found.first().and_then(|(_, _, total)| *total);
-        let mut scores = HashMap::with_capacity(found.len());
-        let rows: Vec<JoinedRow> = found
-            .into_iter()
-            .map(|(row, score, _)| {
-                scores.insert(row.0.id, score);
-                row
-            })
-            .collect();
+        let mut total = None;
+        let mut scores = HashMap::new();
+        let mut rows: Vec<JoinedRow> = Vec::new();
+        // No page starts past the matches a search ranks.
+        if offset < MATCH_CAP {
+            let mut sql = SqlText::new(backend);
+            matches(&mut sql, (&parts, filter, query, &required), shape);
+            page_columns(&mut sql, versions);
+            sql.push(
+                ", k.score AS score, (SELECT COUNT(*) FROM m) AS total FROM (SELECT id, score FROM m",
+            )
+            .push(&format!(
+                " ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS k"
+            ));
+            page_joins(&mut sql, versions);
+            let map = if versions {
+                found_with_versions
+            } else {
+                found_only
+            };
+            let read = HotRead::new(sql.statement(), map).bounded(rare);
+            let found = self.hot_rows(read).await?;
+            total = found.first().and_then(|(_, _, total)| *total);
+            scores.reserve(found.len());
+            rows = found
+                .into_iter()
+                .map(|(row, score, _)| {
+                    scores.insert(row.0.id, score);
+                    row
+                })
+                .collect();
+        }
         if total.is_none() {
             // Past the last page: only the count is read.
             let mut sql = SqlText::new(backend);
