@@ -397,8 +397,8 @@ def main():
     print(f"\n/healthz ran before each scenario: {by_rps[0]['rps']:.0f} to {by_rps[-1]['rps']:.0f} req/s; "
           "each ratio is to the run just before its scenario")
     print(f"\nserver RSS: {rss_small:.1f} MiB after the {args.products}-product scenarios, "
-          f"{rss_all:.1f} MiB after the {args.big}-product ones, {rss_found:.1f} MiB after the filters and searches "
-          "(SQLite's page cache of each connection holds more of the index then)")
+          f"{rss_all:.1f} MiB after the {args.big}-product ones, {rss_found:.1f} MiB after the filters and searches"
+          + (" (SQLite's page cache of each connection holds more of the index then)" if backend == "SQLite" else ""))
     print(f"start to first /healthz on an up-to-date database: {restart_ms:.0f} ms")
     print(f"/products page 1 with 20 products whose originals are 2-megapixel photos ({photo_bytes / 1024:.0f} KB each): "
           f"{weight / 1024:.0f} KB in all (HTML, stylesheet and {weight_images} images)")
