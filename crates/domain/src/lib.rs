@@ -153,6 +153,18 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item made another.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{normalize_owned, normalize_text};

@@ -83,12 +83,7 @@ impl Store {
 
 /// Drops the versions of a page read without them.
 pub(crate) fn without_versions(page: Page<(Product, Vec<Version>)>) -> Page<Product> {
-    Page {
-        items: page.items.into_iter().map(|(product, _)| product).collect(),
-        page: page.page,
-        per_page: page.per_page,
-        total: page.total,
-    }
+    page.map(|(product, _)| product)
 }
 
 fn active(p: &NewProduct) -> product::ActiveModel {

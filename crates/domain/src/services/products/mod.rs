@@ -171,18 +171,8 @@ impl ProductsService {
         viewer: Option<&Actor>,
         page: PageRequest,
     ) -> Result<Page<ProductDetail>, ListError> {
-        let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
-        let products = self.ports.products.list_with_versions(scope, page).await?;
-        Ok(Page {
-            items: products
-                .items
-                .into_iter()
-                .map(|(product, versions)| ProductDetail { product, versions })
-                .collect(),
-            page: products.page,
-            per_page: products.per_page,
-            total: products.total,
-        })
+        self.find_detailed(viewer, ProductFilter::default(), page)
+            .await
     }
 
     /// A page of the products the viewer may see narrowed by `filter` (and searched by
@@ -213,25 +203,16 @@ impl ProductsService {
         filter: ProductFilter,
         page: PageRequest,
     ) -> Result<Page<ProductDetail>, ListError> {
-        if filter.is_plain() {
-            return self.list_detailed(viewer, page).await;
-        }
         let scope = self.scope(viewer).ok_or(ListError::LoginRequired)?;
-        let products = self
-            .ports
-            .products
-            .search_with_versions(scope, filter, page)
-            .await?;
-        Ok(Page {
-            items: products
-                .items
-                .into_iter()
-                .map(|(product, versions)| ProductDetail { product, versions })
-                .collect(),
-            page: products.page,
-            per_page: products.per_page,
-            total: products.total,
-        })
+        let products = if filter.is_plain() {
+            self.ports.products.list_with_versions(scope, page).await?
+        } else {
+            self.ports
+                .products
+                .search_with_versions(scope, filter, page)
+                .await?
+        };
+        Ok(products.map(|(product, versions)| ProductDetail { product, versions }))
     }
 
     /// Every category with the number of its products the viewer may see.
