@@ -14,6 +14,7 @@ mod m20261207_000008_product_revisions;
 mod m20261207_000009_product_images_index;
 mod m20261207_000010_languages;
 mod m20261208_000011_search;
+mod m20261208_000012_covering_search_terms;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000009_product_images_index::Migration),
             Box::new(m20261207_000010_languages::Migration),
             Box::new(m20261208_000011_search::Migration),
+            Box::new(m20261208_000012_covering_search_terms::Migration),
         ]
     }
 }

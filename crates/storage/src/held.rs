@@ -190,6 +190,25 @@ mod tests {
         Some((db, held))
     }
 
+    /// Every connection plans each statement once (see `Store::connect`): a search's
+    /// statement was planned again at every run, for every word.
+    #[tokio::test]
+    async fn statements_are_planned_once_a_connection() {
+        let Some((db, held)) = postgres().await else {
+            return;
+        };
+        let show = Statement::from_string(DbBackend::Postgres, "SHOW plan_cache_mode");
+        // On a connection from the pool and on one kept aside alike.
+        for _ in 0..2 {
+            let rows = held.rows(&show).await.unwrap().unwrap();
+            let mode = rows
+                .first()
+                .and_then(|row| row.try_get::<String>("", "plan_cache_mode").ok());
+            assert_eq!(mode.as_deref(), Some("force_generic_plan"));
+        }
+        db.drop_database().await.unwrap();
+    }
+
     /// A connection is kept only after a read it answered in full: not after a read
     /// dropped half-way (its answer may still be on the wire), not after an error, and
     /// not once it has waited longer than the pool trusts a connection untested.

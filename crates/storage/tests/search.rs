@@ -4,11 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use catalog_domain::PageRequest;
 use catalog_domain::ports::*;
 use catalog_domain::product::search::{FilterInput, ProductFilter};
 use catalog_domain::product::*;
 use catalog_domain::user::*;
+use catalog_domain::{Page, PageRequest};
 use catalog_storage::testing::TestDatabase;
 use catalog_storage::{Store, db_test};
 
@@ -605,6 +605,106 @@ db_test!(bulk_inserts_are_indexed_too, |db| {
         .unwrap();
     assert_eq!(odd.total, 600);
     assert_eq!(odd.items[0].name.as_str(), "Bulk widget 1199");
+});
+
+// A search steps over at most the newest 5 000 entries of its word and ranks at most
+// 1 000 matches, on both databases, whichever way it is read (from the terms alone,
+// with a draft's owner looked up, or with the product rows for a filter).
+db_test!(a_search_reads_a_bounded_part_of_a_common_word, |db| {
+    let c = corpus(&db.store).await;
+    let count = 5200;
+    let many: Vec<NewProduct> = (0..count)
+        .map(|i| NewProduct {
+            name: ProductName::parse(&format!("Common gadget {i}")).unwrap(),
+            description: Description::parse("plain").unwrap(),
+            // The oldest 300 are lamps; only the newest 100 of them are among the
+            // newest 5 000 gadgets.
+            category_id: if i < 300 { c.lamps } else { c.books },
+            price: Money::from_cents(i).unwrap(),
+            is_published: i % 10 != 0,
+            owner_id: if i % 10 == 0 { c.other } else { c.owner },
+            image: None,
+            created_at: t(10_000 + i),
+        })
+        .collect();
+    ProductRepository::insert_many(&db.store, many)
+        .await
+        .unwrap();
+    let first = |page: Page<Product>| -> (u64, Vec<String>) {
+        (
+            page.total,
+            page.items
+                .iter()
+                .take(3)
+                .map(|p| p.name.as_str().to_owned())
+                .collect(),
+        )
+    };
+    let page = PageRequest::new(1, 20).unwrap();
+    let search = |scope, filter| db.kept.search(scope, filter, page);
+    // Drafts (every tenth) are seen by their owner only; ties go to the newest.
+    assert_eq!(
+        first(search(PUBLIC, q("gadget")).await.unwrap()),
+        (
+            1000,
+            vec![
+                "Common gadget 5199".to_owned(),
+                "Common gadget 5198".to_owned(),
+                "Common gadget 5197".to_owned()
+            ]
+        )
+    );
+    let theirs = ProductScope::PublishedOrOwnedBy(c.other);
+    assert_eq!(
+        first(search(theirs, q("gadget")).await.unwrap()),
+        (
+            1000,
+            vec![
+                "Common gadget 5199".to_owned(),
+                "Common gadget 5198".to_owned(),
+                "Common gadget 5197".to_owned()
+            ]
+        )
+    );
+    let mine = search(ProductScope::PublishedOrOwnedBy(c.owner), q("gadget"))
+        .await
+        .unwrap();
+    assert_eq!(mine.items[0].name.as_str(), "Common gadget 5199");
+    assert!(
+        mine.items
+            .iter()
+            .all(|p| p.is_published || p.owner.id == c.owner)
+    );
+    let all = search(ProductScope::All, q("gadget")).await.unwrap();
+    assert_eq!(all.items[0].name.as_str(), "Common gadget 5199");
+    assert_eq!(all.items.len(), 20);
+    // Lamps among the scanned gadgets only: numbers 200 to 299, the published ones.
+    let lamps = filter(
+        FilterInput {
+            q: Some("gadget"),
+            category: Some(&c.lamps.0.to_string()),
+            ..FilterInput::default()
+        },
+        None,
+    );
+    assert_eq!(
+        first(search(PUBLIC, lamps).await.unwrap()),
+        (
+            90,
+            vec![
+                "Common gadget 299".to_owned(),
+                "Common gadget 298".to_owned(),
+                "Common gadget 297".to_owned()
+            ]
+        )
+    );
+    // No page starts past the ranked matches.
+    let past = db
+        .kept
+        .search(PUBLIC, q("gadget"), PageRequest::new(51, 20).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((past.total, past.items.len()), (1000, 0));
 });
 
 /// One corpus, both databases, the same answers in the same order.

@@ -370,6 +370,7 @@ async fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 .reindex_search(batch.max(1), &mut |done, total| bar.set(done, total))
                 .await?;
             bar.finish();
+            store.refresh_statistics().await?;
             writeln!(
                 out,
                 "reindexed {written} product(s) in {:.1?}",
