@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use catalog_domain::Page;
@@ -130,13 +130,52 @@ impl Ticket {
 #[derive(Debug)]
 pub(crate) struct Answers<K, V, const N: usize> {
     map: Mutex<HashMap<K, (u64, Instant, V)>>,
+    /// The reads under way, by key: see [`Memory::flight`].
+    flights: Mutex<HashMap<K, Arc<tokio::sync::RwLock<()>>>>,
 }
 
 impl<K, V, const N: usize> Default for Answers<K, V, N> {
     fn default() -> Self {
         Self {
             map: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
         }
+    }
+}
+
+/// A read of a key that nothing kept answers: the first to miss it reads it, and those
+/// that miss it while it does wait for it to end, then look again.
+pub(crate) enum Flight<'a, K: Eq + Hash, V, const N: usize> {
+    /// This one reads; the others wait until it is dropped.
+    Lead(Leading<'a, K, V, N>),
+    /// Another one reads: this one waits for it ([`Flight::landed`]).
+    Follow(Arc<tokio::sync::RwLock<()>>),
+}
+
+impl<K: Eq + Hash, V, const N: usize> Flight<'_, K, V, N> {
+    /// Waits until the read this one follows has ended, however it ended.
+    pub(crate) async fn landed(self) {
+        if let Flight::Follow(lock) = self {
+            drop(lock.read().await);
+        }
+    }
+}
+
+/// Held by the read that leads a flight; dropped, it ends the flight (after the
+/// answer was kept, or when the read failed or was dropped half-way) and wakes those
+/// that wait.
+pub(crate) struct Leading<'a, K: Eq + Hash, V, const N: usize> {
+    answers: &'a Answers<K, V, N>,
+    key: Option<K>,
+    _held: tokio::sync::OwnedRwLockWriteGuard<()>,
+}
+
+impl<K: Eq + Hash, V, const N: usize> Drop for Leading<'_, K, V, N> {
+    fn drop(&mut self) {
+        if let (Some(key), Ok(mut flights)) = (self.key.take(), self.answers.flights.lock()) {
+            flights.remove(&key);
+        }
+        // The guard is released after this: a new miss of the key leads a new flight.
     }
 }
 
@@ -219,6 +258,30 @@ impl Memory {
             }
         }
         map.insert(key, (generation, Instant::now(), value));
+    }
+
+    /// Joins the read of `key` under way, or leads one. Sharing a read is as safe as
+    /// serving what it keeps: a follower serves only what [`Memory::get`] gives it
+    /// after the read, so an answer the read could not keep (a notice came) is read
+    /// again by each.
+    pub(crate) fn flight<'a, K: Eq + Hash + Clone, V, const N: usize>(
+        &self,
+        answers: &'a Answers<K, V, N>,
+        key: &K,
+    ) -> Option<Flight<'a, K, V, N>> {
+        let mut flights = answers.flights.lock().ok()?;
+        if let Some(lock) = flights.get(key) {
+            return Some(Flight::Follow(lock.clone()));
+        }
+        let lock = Arc::new(tokio::sync::RwLock::new(()));
+        // Nobody else holds it yet: the guard is had at once.
+        let held = lock.clone().try_write_owned().ok()?;
+        flights.insert(key.clone(), lock);
+        Some(Flight::Lead(Leading {
+            answers,
+            key: Some(key.clone()),
+            _held: held,
+        }))
     }
 
     /// Makes sure that every commit by another connection that ended before this call
