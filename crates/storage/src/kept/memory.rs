@@ -68,6 +68,12 @@ pub(crate) const CHANNEL: &str = "catalog_changes";
 /// counts are kept as long.
 pub(crate) const KEEP_FOR: Duration = Duration::from_secs(2);
 
+/// The longest a read that missed waits for another's read of the same answer before
+/// it reads for itself: longer than a page's read under load, shorter than a read that
+/// recounts a large catalog (a hundred milliseconds for a million products), which the
+/// others should not wait for (see [`crate::plans`]).
+const FOLLOW_FOR: Duration = Duration::from_millis(20);
+
 /// PostgreSQL: the longest a read waits for its barrier before it reads from the
 /// database instead (and answers stop being kept until a barrier passes again).
 const BARRIER_WAIT: Duration = Duration::from_millis(250);
@@ -108,6 +114,9 @@ pub(crate) struct Memory {
     interruptions: AtomicU64,
     /// Times the database was asked for news before a kept answer (for the tests).
     catch_ups: AtomicU64,
+    /// How long a read follows another, in milliseconds, when not [`FOLLOW_FOR`] (the
+    /// tests' choice; 0 is unset).
+    follow_ms: AtomicU64,
     /// How other connections' commits are heard of; unset until answers are kept.
     changes: OnceLock<Changes>,
 }
@@ -153,10 +162,11 @@ pub(crate) enum Flight<'a, K: Eq + Hash, V, const N: usize> {
 }
 
 impl<K: Eq + Hash, V, const N: usize> Flight<'_, K, V, N> {
-    /// Waits until the read this one follows has ended, however it ended.
-    pub(crate) async fn landed(self) {
+    /// Waits until the read this one follows has ended, however it ended, or until
+    /// `bound` has passed.
+    pub(crate) async fn landed(self, bound: Duration) {
         if let Flight::Follow(lock) = self {
-            drop(lock.read().await);
+            let _ = tokio::time::timeout(bound, lock.read()).await;
         }
     }
 }
@@ -258,6 +268,20 @@ impl Memory {
             }
         }
         map.insert(key, (generation, Instant::now(), value));
+    }
+
+    /// How long a read that missed waits for another's read of the same answer.
+    pub(crate) fn follow_for(&self) -> Duration {
+        match self.follow_ms.load(Ordering::Relaxed) {
+            0 => FOLLOW_FOR,
+            ms => Duration::from_millis(ms),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_follow_for(&self, bound: Duration) {
+        let ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.follow_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Joins the read of `key` under way, or leads one. Sharing a read is as safe as
