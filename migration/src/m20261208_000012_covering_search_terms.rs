@@ -14,34 +14,28 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// Makes `search_terms`' primary key `(term, product_id)` with `extra` after it.
+async fn primary_key(manager: &SchemaManager<'_>, extra: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    manager
+        .get_connection()
+        .execute_unprepared(&format!(
+            "ALTER TABLE search_terms DROP CONSTRAINT search_terms_pkey, \
+             ADD CONSTRAINT search_terms_pkey PRIMARY KEY (term, product_id){extra}"
+        ))
+        .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "ALTER TABLE search_terms DROP CONSTRAINT search_terms_pkey, \
-                 ADD CONSTRAINT search_terms_pkey PRIMARY KEY (term, product_id) \
-                 INCLUDE (weight, published)",
-            )
-            .await?;
-        Ok(())
+        primary_key(manager, " INCLUDE (weight, published)").await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "ALTER TABLE search_terms DROP CONSTRAINT search_terms_pkey, \
-                 ADD CONSTRAINT search_terms_pkey PRIMARY KEY (term, product_id)",
-            )
-            .await?;
-        Ok(())
+        primary_key(manager, "").await
     }
 }
